@@ -1,0 +1,10 @@
+"""URLs of the products service: its API plus what every service serves (see shop.urls)."""
+
+from django.urls import include, path
+
+from shop.urls import service_urlpatterns
+
+urlpatterns = service_urlpatterns("products", [path("api/", include("products.api.urls"))])
+
+handler404 = "shop.api.errors.not_found"
+handler500 = "shop.api.errors.server_error"

@@ -1,0 +1,1 @@
+"""Code every service shares: settings base, JWT trust, API conventions, health, URLs."""

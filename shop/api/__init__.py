@@ -1,0 +1,1 @@
+"""DRF conventions shared by every service's API: pagination, errors, permissions."""

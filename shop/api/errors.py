@@ -1,0 +1,27 @@
+"""The one place where domain errors become HTTP responses, in DRF's error shapes."""
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from shop.errors import DomainError, InvalidInput, Unauthenticated
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, InvalidInput):
+        return Response(exc.errors, status=exc.status_code)
+    if isinstance(exc, DomainError):
+        headers = {"WWW-Authenticate": 'Bearer realm="api"'} if isinstance(exc, Unauthenticated) else None
+        return Response({"detail": exc.message}, status=exc.status_code, headers=headers)
+    return drf_exception_handler(exc, context)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's 404 for a path no view matches: JSON like the API's, not an HTML page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "Internal server error."}, status=500)

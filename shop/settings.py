@@ -1,0 +1,205 @@
+"""Settings every service shares; `<service>/settings.py` star-imports these and adds its own.
+
+Twelve-factor: everything that differs between machines comes from the environment (django-environ).
+Development defaults live here and only here; production (`DJANGO_ENV=production`) refuses to start
+without a real secret key, with DEBUG on, or without JWT key files.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from shop.jwt_keys import PUBLIC_KEY_FILENAME, ensure_dev_key_pair, read_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env")
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+IS_PRODUCTION = DJANGO_ENV == "production"
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-used-in-production"
+
+DEBUG = env.bool("DJANGO_DEBUG", default=not IS_PRODUCTION)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+if IS_PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY to a random value of 32+ characters.")
+
+SHARED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_prometheus",
+    "health_check",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def service_database(service: str) -> dict:
+    """The service's database: `<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else local PostgreSQL.
+
+    The prefixed form exists so that one shell can configure all four services at once.
+    """
+    url = env.str(f"{service.upper()}_DATABASE_URL", default="") or env.str(
+        "DATABASE_URL", default=f"postgres://postgres@127.0.0.1:5432/shop_{service}"
+    )
+    database = env.db_url_config(url)
+    database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE_SECONDS", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # The embedded default: concurrent workers share one file, so wait for locks
+        # instead of failing at once.
+        database["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    return database
+
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="USD")
+
+# JWT trust: only the users service holds the private key (see users/settings.py);
+# every service verifies access tokens with the public key, statelessly.
+JWT_KEYS_DIR = Path(env.str("JWT_KEYS_DIR", default=str(VAR_DIR / "jwt")))
+JWT_PUBLIC_KEY_FILE = Path(
+    env.str("JWT_PUBLIC_KEY_FILE", default=str(JWT_KEYS_DIR / PUBLIC_KEY_FILENAME))
+)
+if not IS_PRODUCTION:
+    ensure_dev_key_pair(JWT_KEYS_DIR)
+
+SIMPLE_JWT = {
+    "ALGORITHM": "RS256",
+    "SIGNING_KEY": None,
+    "VERIFYING_KEY": read_key(JWT_PUBLIC_KEY_FILE, variable="JWT_PUBLIC_KEY_FILE"),
+    "AUDIENCE": env.str("JWT_AUDIENCE", default="shop"),
+    "ISSUER": env.str("JWT_ISSUER", default="shop-users"),
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        seconds=env.int("JWT_ACCESS_TOKEN_LIFETIME_SECONDS", default=300)
+    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        seconds=env.int("JWT_REFRESH_TOKEN_LIFETIME_SECONDS", default=7 * 24 * 3600)
+    ),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "TOKEN_USER_CLASS": "shop.auth.Principal",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+if SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] > timedelta(minutes=5):
+    raise ImproperlyConfigured("JWT_ACCESS_TOKEN_LIFETIME_SECONDS may be at most 300.")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that an anonymous API client gets 401 with `WWW-Authenticate: Bearer`.
+        "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication",
+        # The browsable API in a browser signs in with a session.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "shop.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "shop.api.errors.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+def service_settings(service: str) -> dict:
+    """What differs between services by name alone; a service's settings apply it with
+    `globals().update(service_settings("orders"))`.
+
+    All four share one origin behind the gateway, so cookies and static URLs carry the
+    service's name to keep one service's session from clobbering another's.
+    """
+    return {
+        "ROOT_URLCONF": f"{service}.urls",
+        "WSGI_APPLICATION": f"{service}.wsgi.application",
+        "DATABASES": {"default": service_database(service)},
+        "STATIC_URL": f"/static/{service}/",
+        "STATIC_ROOT": Path(
+            env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static" / service))
+        ),
+        "SESSION_COOKIE_NAME": f"{service}_sessionid",
+        "CSRF_COOKIE_NAME": f"{service}_csrftoken",
+        "SPECTACULAR_SETTINGS": {**SPECTACULAR_SETTINGS, "TITLE": f"Shop {service} API"},
+    }
+
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}
