@@ -1,4 +1,4 @@
-"""Where the JWT key pair comes from: files named by the environment, or dev keys made on first use."""
+"""Where the JWT key pair comes from: files named by the environment, or dev keys on first use."""
 
 import fcntl
 import os

@@ -22,7 +22,7 @@ if (BASE_DIR / ".env").is_file():
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 IS_PRODUCTION = DJANGO_ENV == "production"
-DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-used-in-production"
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-used-in-production"  # noqa: S105 (refused in production below)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=not IS_PRODUCTION)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
@@ -175,6 +175,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
 
 def service_settings(service: str) -> dict:
     """What differs between services by name alone; a service's settings apply it with

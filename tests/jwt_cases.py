@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
 from tests.tokens import access_claims, encode

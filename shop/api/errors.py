@@ -13,9 +13,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, InvalidInput):
         return Response(exc.errors, status=exc.status_code)
     if isinstance(exc, DomainError):
-        headers = {"WWW-Authenticate": 'Bearer realm="api"'} if isinstance(exc, Unauthenticated) else None
+        headers = (
+            {"WWW-Authenticate": 'Bearer realm="api"'} if isinstance(exc, Unauthenticated) else None
+        )
         return Response({"detail": exc.message}, status=exc.status_code, headers=headers)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        # simplejwt adds "code" and "messages" beside "detail"; the contract is detail alone.
+        response.data = {"detail": response.data["detail"]}
+    return response
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -1,0 +1,133 @@
+"""Accounts and tokens: registering, signing in, refreshing, signing out, changing one's details."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from shop.errors import InvalidInput, Unauthenticated
+from users.models import User
+
+USERNAME_TAKEN = "A user with that username already exists."
+EMAIL_TAKEN = "A user with that email already exists."
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def user_register(*, username: str, email: str, password: str, phone: str = "") -> User:
+    user = User(username=username, email=User.objects.normalize_email(email), phone=phone)
+    errors = _taken_errors(username=username, email=user.email)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        errors["password"] = list(error.messages)
+    if errors:
+        raise InvalidInput(errors)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        # A concurrent registration took the name after our check; the constraint decides.
+        raise InvalidInput(
+            _taken_errors(username=username, email=user.email) or {"username": [USERNAME_TAKEN]}
+        ) from error
+    return user
+
+
+def user_update(*, user: User, email: str | None = None, phone: str | None = None) -> User:
+    """Change the details a user may change about themselves: email and phone, nothing else."""
+    if email is not None:
+        email = User.objects.normalize_email(email)
+        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            raise InvalidInput({"email": [EMAIL_TAKEN]})
+        user.email = email
+    if phone is not None:
+        user.phone = phone
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "phone"])
+    except IntegrityError as error:
+        raise InvalidInput({"email": [EMAIL_TAKEN]}) from error
+    return user
+
+
+def token_obtain(*, username: str, password: str) -> TokenPair:
+    user = authenticate(username=username, password=password)
+    if user is None:
+        # The same answer for an unknown name, a wrong password and an inactive account.
+        raise Unauthenticated("No active account found with the given credentials.")
+    update_last_login(None, user)
+    return _issue_token_pair(user)
+
+
+def token_refresh(*, refresh: str) -> TokenPair:
+    """Trade a refresh token for a new pair; the old refresh token is dead from then on.
+
+    Claims are read again from the account, so a demoted or renamed user's next access token
+    says so. Two concurrent refreshes with one token: exactly one wins, the other gets 401.
+    """
+    token = _parse_refresh_token(refresh)
+    if not _blacklist(token):
+        raise Unauthenticated("Token is blacklisted.")
+    user = User.objects.filter(pk=token.get(api_settings.USER_ID_CLAIM), is_active=True).first()
+    if user is None:
+        raise Unauthenticated("No active account found for the given token.")
+    return _issue_token_pair(user)
+
+
+def token_revoke(*, refresh: str, user: User) -> None:
+    """Sign out: the given refresh token can never be used again."""
+    token = _parse_refresh_token(refresh)
+    if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise InvalidInput({"refresh": ["This token belongs to another account."]})
+    _blacklist(token)
+
+
+def _issue_token_pair(user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    # Copied into every access token made from this refresh token, so other services can
+    # authorize without asking the users service.
+    refresh["username"] = user.username
+    refresh["is_staff"] = user.is_staff
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def _parse_refresh_token(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError as error:
+        raise Unauthenticated(str(error)) from error
+
+
+def _blacklist(token: RefreshToken) -> bool:
+    """Blacklist the token; False when it already was (the unique row decides races)."""
+    jti = token[api_settings.JTI_CLAIM]
+    with transaction.atomic():
+        outstanding = OutstandingToken.objects.filter(jti=jti).first()
+        if outstanding is None:
+            # Every refresh token we issue is recorded at issue time; one that is not was
+            # issued before the table existed or after it was pruned.
+            raise Unauthenticated("Token is invalid or expired.")
+        _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    return created
+
+
+def _taken_errors(*, username: str, email: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [USERNAME_TAKEN]
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = [EMAIL_TAKEN]
+    return errors
