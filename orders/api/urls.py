@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Routes of the orders API, mounted under `api/` by orders.urls."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from orders.api.views import OrderDetailView, OrderListView
+
+urlpatterns = [
+    path("orders/", OrderListView.as_view(), name="order-list"),
+    path("orders/<uuid:order_id>/", OrderDetailView.as_view(), name="order-detail"),
+]

@@ -1,0 +1,124 @@
+"""Orders: what a customer bought, at prices snapshotted at placement, and how its status moved."""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+MIN_LINE_QUANTITY = 1
+MAX_LINE_QUANTITY = 1000
+
+
+def default_currency() -> str:
+    # A callable, not the value: a literal would be frozen into the migration and make
+    # `makemigrations --check` fail on any deployment that sets SHOP_CURRENCY.
+    return settings.SHOP_CURRENCY
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+    PAID = "paid", "Paid"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    REJECTED = "rejected", "Rejected"
+
+
+class Order(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The users service owns accounts: only its id and the username at placement live here.
+    user_id = models.BigIntegerField()
+    username = models.CharField(max_length=150)
+    status = models.CharField(
+        max_length=32, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    currency = models.CharField(max_length=3, default=default_currency)
+    total = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+    )
+    shipping_address = models.TextField(blank=True)
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The id breaks ties so that pages never repeat or skip an order.
+        ordering = ("-created_at", "-id")
+        indexes = [
+            # Leads with user_id, so it also serves every lookup of one user's orders.
+            models.Index(fields=["user_id", "-created_at"], name="orders_user_newest_first"),
+            models.Index(fields=["status", "-created_at"], name="orders_status_newest_first"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="orders_order_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.id}"
+
+
+class OrderLine(models.Model):
+    """One product in an order. sku, name and unit_price are copies taken at placement, so
+    later catalog changes never rewrite what the customer agreed to pay."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product_id = models.BigIntegerField()
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    unit_price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(MIN_LINE_QUANTITY), MaxValueValidator(MAX_LINE_QUANTITY)]
+    )
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "product_id"], name="orders_orderline_one_per_product"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gt=0), name="orders_orderline_unit_price_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=MIN_LINE_QUANTITY, quantity__lte=MAX_LINE_QUANTITY),
+                name="orders_orderline_quantity_1_to_1000",
+            ),
+            models.CheckConstraint(
+                condition=Q(line_total=F("unit_price") * F("quantity")),
+                name="orders_orderline_line_total_is_price_times_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class OrderStatusChange(models.Model):
+    """The order's timeline: one row per status it entered, never updated or deleted."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(max_length=32, choices=OrderStatus.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("at", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values),
+                name="orders_orderstatuschange_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"

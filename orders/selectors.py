@@ -1,0 +1,42 @@
+"""Reads of orders, scoped to who is asking: a customer sees their own, staff see all."""
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from orders.errors import OrderNotFound
+from orders.models import Order
+from shop.auth import Principal
+
+
+def _orders_with_details() -> QuerySet[Order]:
+    # Lines and history are rendered with every order; two prefetches keep a page of any
+    # size at a fixed number of queries.
+    return Order.objects.prefetch_related("lines", "history")
+
+
+def order_list(
+    *, principal: Principal, status: str | None = None, user_id: int | None = None
+) -> QuerySet[Order]:
+    """Orders `principal` may see, newest first. `user_id` narrows staff's view to one
+    customer; for anyone else it is ignored, since they only ever see their own."""
+    orders = _orders_with_details()
+    if principal.is_staff:
+        if user_id is not None:
+            orders = orders.filter(user_id=user_id)
+    else:
+        orders = orders.filter(user_id=int(principal.id))
+    if status is not None:
+        orders = orders.filter(status=status)
+    return orders.order_by("-created_at", "-id")
+
+
+def order_get_for_user(*, order_id: UUID, principal: Principal) -> Order:
+    """The order, if `principal` owns it or is staff; otherwise `OrderNotFound`."""
+    orders = _orders_with_details()
+    if not principal.is_staff:
+        orders = orders.filter(user_id=int(principal.id))
+    try:
+        return orders.get(pk=order_id)
+    except Order.DoesNotExist:
+        raise OrderNotFound from None
