@@ -1,0 +1,114 @@
+"""Configuration from the environment, and production's refusal to start unsafely."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shop.settings import service_database
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_SECRET = "x" * 50
+
+
+def boot(service: str, **variables: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(variables)
+    env["DJANGO_SETTINGS_MODULE"] = f"{service}.settings"
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_service_prefixed_database_url_overrides_database_url(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://a@db.example:5432/generic")
+    monkeypatch.setenv("ORDERS_DATABASE_URL", "postgres://b@db.example:5432/orders_only")
+
+    assert service_database("orders")["NAME"] == "orders_only"
+    assert service_database("products")["NAME"] == "generic"
+
+
+def test_database_defaults_to_local_postgres_per_service(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("INVENTORY_DATABASE_URL", raising=False)
+
+    database = service_database("inventory")
+
+    assert (database["HOST"], database["NAME"]) == ("127.0.0.1", "shop_inventory")
+    assert "postgresql" in database["ENGINE"]
+
+
+def test_sqlite_url_gives_the_embedded_database(monkeypatch, tmp_path):
+    monkeypatch.setenv("USERS_DATABASE_URL", f"sqlite:///{tmp_path}/users.sqlite3")
+
+    database = service_database("users")
+
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.parametrize(
+    ("variables", "complaint"),
+    [
+        ({}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_DEBUG": "false"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
+        (
+            {"DJANGO_DEBUG": "true", "DJANGO_SECRET_KEY": STRONG_SECRET},
+            "DJANGO_DEBUG",
+        ),
+        (
+            {
+                "DJANGO_DEBUG": "false",
+                "DJANGO_SECRET_KEY": STRONG_SECRET,
+                "JWT_PUBLIC_KEY_FILE": "/nonexistent/public.pem",
+            },
+            "JWT_PUBLIC_KEY_FILE",
+        ),
+    ],
+)
+def test_production_refuses_to_start_unsafely(variables, complaint):
+    result = boot("products", DJANGO_ENV="production", **variables)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert complaint in result.stderr
+
+
+def test_production_users_service_needs_the_private_key(tmp_path):
+    public = ROOT / "var" / "jwt" / "jwt-public.pem"
+
+    result = boot(
+        "users",
+        DJANGO_ENV="production",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=STRONG_SECRET,
+        JWT_PUBLIC_KEY_FILE=str(public),
+        JWT_PRIVATE_KEY_FILE=str(tmp_path / "missing.pem"),
+    )
+
+    assert result.returncode != 0
+    assert "JWT_PRIVATE_KEY_FILE" in result.stderr
+
+
+def test_production_starts_with_a_secret_and_the_public_key_only(tmp_path):
+    public = ROOT / "var" / "jwt" / "jwt-public.pem"
+
+    result = boot(
+        "orders",
+        DJANGO_ENV="production",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=STRONG_SECRET,
+        JWT_PUBLIC_KEY_FILE=str(public),
+        JWT_KEYS_DIR=str(tmp_path / "no-keys-here"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "no-keys-here").exists()  # production never generates keys
