@@ -165,6 +165,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Throttles key on the client address. 0 trusts only the TCP peer, so a client talking to
+    # a service directly cannot choose its own X-Forwarded-For; behind the gateway, 1.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {

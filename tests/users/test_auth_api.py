@@ -288,3 +288,19 @@ def test_jwks_ignores_a_bad_authorization_header():
     client.credentials(HTTP_AUTHORIZATION="Bearer garbage")
 
     assert client.get(JWKS).status_code == 200
+
+
+def test_login_rate_limit_is_not_escaped_by_a_forged_forwarded_for(alice):
+    statuses = [
+        APIClient()
+        .post(
+            TOKEN,
+            {"username": "alice", "password": "wrong password"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{attempt}",
+        )
+        .status_code
+        for attempt in range(25)
+    ]
+
+    assert statuses[-1] == 429
