@@ -1,0 +1,52 @@
+"""Query parameters of the product list: filters here, search and ordering by DRF's backends."""
+
+from decimal import Decimal
+
+import django_filters
+from django.db.models import QuerySet
+from django_filters.rest_framework import FilterSet
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from products.models import MAX_PRICE, Product
+
+
+class ProductFilterSet(FilterSet):
+    category = django_filters.CharFilter(
+        field_name="category__slug", max_length=120, label="Category slug"
+    )
+    min_price = django_filters.NumberFilter(
+        field_name="price",
+        lookup_expr="gte",
+        min_value=Decimal(0),
+        max_value=MAX_PRICE,
+        max_digits=12,
+        decimal_places=2,
+    )
+    max_price = django_filters.NumberFilter(
+        field_name="price",
+        lookup_expr="lte",
+        min_value=Decimal(0),
+        max_value=MAX_PRICE,
+        max_digits=12,
+        decimal_places=2,
+    )
+    # The selector already hides inactive products from non-staff, so for them this can only
+    # narrow the list to nothing, never reveal anything.
+    is_active = django_filters.BooleanFilter(label="Active (staff only)")
+
+    class Meta:
+        model = Product
+        fields = ["category", "min_price", "max_price", "is_active"]
+
+
+class StableOrderingFilter(OrderingFilter):
+    """Orders as asked, then by id, so that products with equal prices or names cannot move
+    between pages from one request to the next."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
+        ordering = self.get_ordering(request, queryset, view)
+        if ordering:
+            return queryset.order_by(*ordering, "-id")
+        return queryset

@@ -1,0 +1,119 @@
+"""The catalog's API shapes. Input serializers name exactly the fields a client may write, each
+bounded, so that nothing oversized reaches the database; output serializers are read-only."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from products.models import MAX_PRICE, Category, Product
+
+# Ids are bigints; a larger number is a client error, not a database overflow.
+MAX_ID = 2**63 - 1
+# Slugs are lowercased on input: in a URL, "Shoes" and "shoes" had better be one category.
+# Letters, digits and ". _ -", starting with a letter or digit: SKUs are printed on labels and
+# typed into warehouse terminals, so they carry no spaces or control characters.
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z"
+DESCRIPTION_MAX_LENGTH = 10_000
+
+
+class ProductCreateInputSerializer(serializers.Serializer):
+    sku = serializers.RegexField(
+        SKU_PATTERN,
+        max_length=64,
+        error_messages={"invalid": "Use letters, digits, '.', '_' and '-' only."},
+    )
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=220, required=False)
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_PRICE
+    )
+    category = serializers.IntegerField(
+        source="category_id",
+        min_value=1,
+        max_value=MAX_ID,
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The category's id, or null.",
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+
+    def validate_slug(self, value: str) -> str:
+        return value.lower()
+
+
+class ProductUpdateInputSerializer(ProductCreateInputSerializer):
+    """PUT replaces `sku`, `name` and `price` and any other field given; PATCH any field given.
+    Fields left out keep their values."""
+
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+    )
+    category = serializers.IntegerField(
+        source="category_id",
+        min_value=1,
+        max_value=MAX_ID,
+        allow_null=True,
+        required=False,
+        help_text="The category's id, or null.",
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class ProductOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "slug",
+            "description",
+            "price",
+            "currency",
+            "category",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CategoryCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    slug = serializers.SlugField(max_length=120, required=False)
+    parent = serializers.IntegerField(
+        source="parent_id",
+        min_value=1,
+        max_value=MAX_ID,
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The parent category's id, or null for a top-level category.",
+    )
+
+    def validate_slug(self, value: str) -> str:
+        return value.lower()
+
+
+class CategoryUpdateInputSerializer(CategoryCreateInputSerializer):
+    """PUT replaces `name` and any other field given; PATCH any field given."""
+
+    parent = serializers.IntegerField(
+        source="parent_id",
+        min_value=1,
+        max_value=MAX_ID,
+        allow_null=True,
+        required=False,
+        help_text="The parent category's id, or null for a top-level category.",
+    )
+
+
+class CategoryOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "parent"]
+        read_only_fields = fields

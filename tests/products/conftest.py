@@ -1,0 +1,41 @@
+"""Fixtures of the products suite."""
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.test import APIClient
+
+CALLERS = ["anonymous", "customer", "other_customer", "staff"]
+
+
+@pytest.fixture
+def client_of(request: pytest.FixtureRequest) -> Callable[[str], APIClient]:
+    """An API client for the caller fixture a parametrized test names ("anonymous", "staff")."""
+
+    def client(caller: str) -> APIClient:
+        value = request.getfixturevalue(caller)
+        return value if isinstance(value, APIClient) else value.client()
+
+    return client
+
+
+@pytest.fixture
+def staff_client(staff) -> APIClient:
+    return staff.client()
+
+
+@pytest.fixture
+def customer_client(customer) -> APIClient:
+    return customer.client()
+
+
+@pytest.fixture
+def admin_client(db, client) -> Client:
+    """pytest-django's `admin_client`, without hashing a password on every test."""
+    user = get_user_model().objects.create(
+        username="admin", email="admin@example.com", is_staff=True, is_superuser=True
+    )
+    client.force_login(user)
+    return client
