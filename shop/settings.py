@@ -48,6 +48,7 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "health_check",
+    "shop.messaging",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,41 @@ SPECTACULAR_SETTINGS = {
 }
 
 
+# Celery over RabbitMQ. Every service's worker consumes its own queue only (named after the
+# service; see workers/routing.py). Messages are acknowledged after the task ran (acks_late)
+# and come back if the worker dies (reject_on_worker_lost), so every consumer is idempotent.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="amqp://guest:guest@127.0.0.1:5672//")
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    # Publisher confirms: the relay marks a message sent only once RabbitMQ has it.
+    {"confirm_publish": True} if CELERY_BROKER_URL.startswith(("amqp", "pyamqp")) else {}
+)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 4
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task that took its message when the broker connection dropped cannot ack it any more;
+# RabbitMQ redelivers it, so stop the task instead of finishing it twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ROUTES = ("workers.routing.route_by_service",)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", default=30)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT_SECONDS", default=60)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# A message is given up (marked dead, replayable from the admin) after this many deliveries.
+SHOP_MESSAGE_MAX_DELIVERIES = env.int("SHOP_MESSAGE_MAX_DELIVERIES", default=5)
+SHOP_MESSAGE_RETRY_BACKOFF_SECONDS = env.float("SHOP_MESSAGE_RETRY_BACKOFF_SECONDS", default=1.0)
+SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS = env.float(
+    "SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS", default=60.0
+)
+# How often an idle relay looks for new outbox rows: the floor of a saga step's latency.
+SHOP_RELAY_POLL_SECONDS = env.float("SHOP_RELAY_POLL_SECONDS", default=0.05)
+
+
 def service_settings(service: str) -> dict:
     """What differs between services by name alone; a service's settings apply it with
     `globals().update(service_settings("orders"))`.
@@ -198,6 +234,8 @@ def service_settings(service: str) -> dict:
         "SESSION_COOKIE_NAME": f"{service}_sessionid",
         "CSRF_COOKIE_NAME": f"{service}_csrftoken",
         "SPECTACULAR_SETTINGS": {**SPECTACULAR_SETTINGS, "TITLE": f"Shop {service} API"},
+        "SHOP_SERVICE": service,
+        "CELERY_TASK_DEFAULT_QUEUE": service,
     }
 
 

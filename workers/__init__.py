@@ -1,1 +1,1 @@
-"""Celery: one app per service, task routing and the beat schedule (built with the saga)."""
+"""Celery: one app that each service's worker, beat and relay run under that service's settings."""

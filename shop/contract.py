@@ -1,0 +1,210 @@
+"""Every message that crosses a service boundary: its task name and its JSON payload.
+
+Task names are `<service>.<entity>_<action>`; the prefix names the queue of the service that
+consumes it. Producers build these dataclasses and publish them through their outbox; consumers
+parse the payload back with `from_payload`, which ignores fields it does not know (so a producer
+may add a field before its consumers read it) and refuses missing or mistyped ones.
+"""
+
+import dataclasses
+import typing
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Self
+
+SERVICES = ("users", "products", "orders", "inventory")
+
+# Task names, grouped by the service that consumes them.
+INVENTORY_PRODUCT_SYNC = "inventory.product_sync"
+INVENTORY_STOCK_RESERVE = "inventory.stock_reserve"
+INVENTORY_STOCK_RELEASE = "inventory.stock_release"
+INVENTORY_STOCK_COMMIT = "inventory.stock_commit"
+ORDERS_PRODUCT_SYNC = "orders.product_sync"
+ORDERS_ORDER_RESERVE_CONFIRM = "orders.order_reserve_confirm"
+ORDERS_ORDER_RESERVE_REJECT = "orders.order_reserve_reject"
+USERS_NOTIFICATION_SEND = "users.notification_send"
+
+
+class ContractError(ValueError):
+    """A payload that does not match its message: a permanent error, never worth a retry."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    # The tasks this message is delivered to: one row in the outbox per task name.
+    task_names: ClassVar[tuple[str, ...]] = ()
+
+    def to_payload(self) -> dict[str, Any]:
+        return _to_json(dataclasses.asdict(self))
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Self:
+        if not isinstance(payload, dict):
+            raise ContractError(f"{cls.__name__}: payload must be an object")
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for field in dataclasses.fields(cls):
+            if field.name not in payload:
+                if _has_default(field):
+                    continue
+                raise ContractError(f"{cls.__name__}: missing field {field.name!r}")
+            values[field.name] = _parse(hints[field.name], payload[field.name], field.name, cls)
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class StockLine:
+    product_id: int
+    quantity: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductChanged(Message):
+    """A product was created or changed in the catalog. `version` grows with every change, so
+    a consumer keeps the newest state even when deliveries arrive out of order."""
+
+    task_names = (INVENTORY_PRODUCT_SYNC, ORDERS_PRODUCT_SYNC)
+
+    product_id: int
+    version: int
+    sku: str
+    name: str
+    price: Decimal
+    currency: str
+    is_active: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ReserveStock(Message):
+    """Orders asks inventory to reserve every line of an order, or none of them."""
+
+    task_names = (INVENTORY_STOCK_RESERVE,)
+
+    order_id: str
+    lines: tuple[StockLine, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class StockReserved(Message):
+    task_names = (ORDERS_ORDER_RESERVE_CONFIRM,)
+
+    order_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class StockRejected(Message):
+    task_names = (ORDERS_ORDER_RESERVE_REJECT,)
+
+    order_id: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseStock(Message):
+    """The order was cancelled or expired: give its reserved units back."""
+
+    task_names = (INVENTORY_STOCK_RELEASE,)
+
+    order_id: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitStock(Message):
+    """The order was paid: its reserved units leave the warehouse."""
+
+    task_names = (INVENTORY_STOCK_COMMIT,)
+
+    order_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SendNotification(Message):
+    """Email a user. `kind` picks the template; `context` fills it (strings only)."""
+
+    task_names = (USERS_NOTIFICATION_SEND,)
+
+    user_id: int
+    kind: str
+    context: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+NOTIFICATION_KINDS = ("welcome", "order_paid", "order_rejected", "order_expired")
+
+# Which message a task receives: the consumer side's lookup.
+MESSAGES_BY_TASK: dict[str, type[Message]] = {
+    task_name: message
+    for message in (
+        ProductChanged,
+        ReserveStock,
+        StockReserved,
+        StockRejected,
+        ReleaseStock,
+        CommitStock,
+        SendNotification,
+    )
+    for task_name in message.task_names
+}
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_json(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _parse(hint: Any, value: Any, name: str, message: type) -> Any:
+    origin = typing.get_origin(hint)
+    where = f"{message.__name__}.{name}"
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ContractError(f"{where}: expected a boolean")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ContractError(f"{where}: expected an integer")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ContractError(f"{where}: expected a string")
+        return value
+    if hint is Decimal:
+        if not isinstance(value, str):
+            raise ContractError(f"{where}: expected a decimal string")
+        try:
+            return Decimal(value)
+        except InvalidOperation as error:
+            raise ContractError(f"{where}: expected a decimal string") from error
+    if origin is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ContractError(f"{where}: expected a list")
+        return tuple(_parse_item(item_hint, item, where) for item in value)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(key, str) and isinstance(item, str) for key, item in value.items()
+        ):
+            raise ContractError(f"{where}: expected an object of strings")
+        return dict(value)
+    raise ContractError(f"{where}: unsupported field type {hint!r}")
+
+
+def _parse_item(hint: type, value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise ContractError(f"{where}: expected a list of objects")
+    hints = typing.get_type_hints(hint)
+    values = {}
+    for field in dataclasses.fields(hint):
+        if field.name not in value:
+            raise ContractError(f"{where}: missing field {field.name!r}")
+        values[field.name] = _parse(hints[field.name], value[field.name], field.name, hint)
+    return hint(**values)
+
+
+def _has_default(field: dataclasses.Field) -> bool:
+    return (
+        field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+    )

@@ -1,0 +1,72 @@
+"""Staff see what waits in the outbox and what died in the inbox, and can replay the dead."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from shop.messaging.models import InboxMessage, OutboxMessage
+from shop.messaging.outbox import outbox_replay
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class SentFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "waiting"), ("sent", "sent"), ("failing", "waiting, with errors")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == "sent":
+            return queryset.filter(sent_at__isnull=False)
+        if self.value() == "failing":
+            return queryset.filter(sent_at__isnull=True, publish_attempts__gt=0)
+        return queryset
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ("task_name", "id", "created_at", "sent_at", "publish_attempts", "last_error")
+    list_filter = (SentFilter, "task_name")
+    search_fields = ("id", "task_name")
+    date_hierarchy = "created_at"
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ("task_name", "message_id", "status", "deliveries", "received_at", "last_error")
+    list_filter = ("status", "task_name")
+    search_fields = ("message_id", "task_name")
+    date_hierarchy = "received_at"
+    actions = ("replay",)
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        # Replaying is the one change staff may make to received messages.
+        return request.user.has_perm("messaging.change_inboxmessage")
+
+    @admin.action(description="Replay the selected dead messages", permissions=["replay"])
+    def replay(self, request: HttpRequest, queryset: QuerySet[InboxMessage]) -> None:
+        replayed = 0
+        for inbox in queryset.filter(status=InboxMessage.Status.DEAD):
+            with transaction.atomic():
+                # Guarded, so a double click replays once.
+                claimed = InboxMessage.objects.filter(
+                    pk=inbox.pk, status=InboxMessage.Status.DEAD
+                ).update(status=InboxMessage.Status.REPLAYED)
+                if claimed:
+                    outbox_replay(task_name=inbox.task_name, payload=inbox.payload)
+                    replayed += claimed
+        self.message_user(request, f"{replayed} message(s) queued again.", messages.SUCCESS)

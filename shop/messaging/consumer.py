@@ -1,0 +1,145 @@
+"""Idempotent consumers: the one wrapper every cross-service task handler runs inside."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from shop.contract import MESSAGES_BY_TASK, ContractError, Message
+from shop.messaging.models import InboxMessage
+
+logger = logging.getLogger(__name__)
+
+# Raised when the database itself is unreachable: worth waiting for however long it takes, since
+# giving up would lose the message.
+INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
+
+
+def consumer(task_name: str) -> Callable[[Callable[[Any], None]], Task]:
+    """Register `handler(message)` as the Celery task `task_name`, made idempotent.
+
+    The handler runs in a transaction that also marks the message processed; a redelivered or
+    duplicated message is acknowledged without running it again. A failing handler is retried
+    with exponential backoff until the message has been delivered
+    `SHOP_MESSAGE_MAX_DELIVERIES` times, then the message is marked dead for staff to replay.
+    """
+    message_class = MESSAGES_BY_TASK[task_name]
+
+    def decorate(handler: Callable[[Any], None]) -> Task:
+        @shared_task(
+            name=task_name,
+            bind=True,
+            acks_late=True,
+            reject_on_worker_lost=True,
+            max_retries=None,
+            ignore_result=True,
+        )
+        def task(self: Task, **payload: Any) -> None:
+            try:
+                consume(
+                    message_id=self.request.id,
+                    task_name=task_name,
+                    payload=payload,
+                    message_class=message_class,
+                    handler=handler,
+                )
+            except RetryLater as retry:
+                raise self.retry(countdown=retry.countdown_seconds, exc=retry.cause) from None
+
+        task.__doc__ = handler.__doc__
+        return task
+
+    return decorate
+
+
+class RetryLater(Exception):
+    def __init__(self, cause: Exception, countdown_seconds: float) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.countdown_seconds = countdown_seconds
+
+
+def consume(
+    *,
+    message_id: str,
+    task_name: str,
+    payload: dict[str, Any],
+    message_class: type[Message],
+    handler: Callable[[Any], None],
+) -> InboxMessage.Status:
+    """Run `handler` once per message id, whatever the number of deliveries.
+
+    Returns what became of the message; raises `RetryLater` when it should come back.
+    """
+    try:
+        deliveries, status = _record_delivery(message_id, task_name, payload)
+    except INFRASTRUCTURE_ERRORS as error:
+        # Nothing recorded, nothing done: wait for the database, however long it takes.
+        raise RetryLater(error, backoff_seconds(attempt=1, cap=60)) from error
+    if status != InboxMessage.Status.RECEIVED:
+        logger.info("skipping %s %s: already %s", task_name, message_id, status)
+        return status
+    if deliveries > settings.SHOP_MESSAGE_MAX_DELIVERIES:
+        # Earlier deliveries died without recording an error: the message kills its worker.
+        return _give_up(message_id, f"delivered {deliveries - 1} times without finishing")
+    try:
+        message = message_class.from_payload(payload)
+    except ContractError as error:
+        return _give_up(message_id, f"payload does not match {message_class.__name__}: {error}")
+
+    try:
+        with transaction.atomic():
+            inbox = InboxMessage.objects.select_for_update().get(message_id=message_id)
+            if inbox.status != InboxMessage.Status.RECEIVED:
+                return inbox.status  # a concurrent duplicate delivery got here first
+            handler(message)
+            inbox.status = InboxMessage.Status.PROCESSED
+            inbox.finished_at = timezone.now()
+            inbox.save(update_fields=["status", "finished_at"])
+    except INFRASTRUCTURE_ERRORS as error:
+        raise RetryLater(error, backoff_seconds(attempt=deliveries, cap=60)) from error
+    except Exception as error:
+        logger.exception("%s %s failed on delivery %s", task_name, message_id, deliveries)
+        _record_error(message_id, error)
+        if deliveries >= settings.SHOP_MESSAGE_MAX_DELIVERIES:
+            return _give_up(message_id, f"failed {deliveries} times; last error: {error!r}")
+        raise RetryLater(error, backoff_seconds(attempt=deliveries)) from error
+    return InboxMessage.Status.PROCESSED
+
+
+def backoff_seconds(*, attempt: int, cap: float | None = None) -> float:
+    base = settings.SHOP_MESSAGE_RETRY_BACKOFF_SECONDS
+    return min(base * 2 ** (attempt - 1), cap or settings.SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS)
+
+
+def _record_delivery(
+    message_id: str, task_name: str, payload: dict[str, Any]
+) -> tuple[int, InboxMessage.Status]:
+    """Count this delivery in its own committed transaction, before the handler can crash."""
+    with transaction.atomic():
+        InboxMessage.objects.get_or_create(
+            message_id=message_id, defaults={"task_name": task_name, "payload": payload}
+        )
+        InboxMessage.objects.filter(message_id=message_id).update(deliveries=F("deliveries") + 1)
+        inbox = InboxMessage.objects.get(message_id=message_id)
+    return inbox.deliveries, InboxMessage.Status(inbox.status)
+
+
+def _record_error(message_id: str, error: Exception) -> None:
+    try:
+        InboxMessage.objects.filter(message_id=message_id).update(last_error=repr(error)[:2000])
+    except DatabaseError:
+        logger.exception("could not record the error of %s", message_id)
+
+
+def _give_up(message_id: str, reason: str) -> InboxMessage.Status:
+    logger.error("message %s is dead: %s", message_id, reason)
+    InboxMessage.objects.filter(message_id=message_id, status=InboxMessage.Status.RECEIVED).update(
+        status=InboxMessage.Status.DEAD, last_error=reason[:2000], finished_at=timezone.now()
+    )
+    return InboxMessage.Status.DEAD

@@ -1,0 +1,25 @@
+"""Recording messages to send: the only way a service publishes to another."""
+
+from django.db import transaction
+
+from shop.contract import Message
+from shop.messaging.models import OutboxMessage
+
+
+def outbox_enqueue(message: Message) -> list[OutboxMessage]:
+    """Record `message` for every task that receives it, in the caller's transaction.
+
+    Precondition: called inside `transaction.atomic()` together with the change that causes the
+    message, so both commit or neither does. Nothing is published before commit.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_enqueue must run inside the transaction of the change")
+    payload = message.to_payload()
+    return OutboxMessage.objects.bulk_create(
+        OutboxMessage(task_name=task_name, payload=payload) for task_name in message.task_names
+    )
+
+
+def outbox_replay(*, task_name: str, payload: dict) -> OutboxMessage:
+    """Publish a received message again under a new id (staff replaying a dead message)."""
+    return OutboxMessage.objects.create(task_name=task_name, payload=payload)

@@ -1,0 +1,160 @@
+"""The outbox relay against the real RabbitMQ, and the idempotent consumer against the database."""
+
+import uuid
+
+import pytest
+from django.db import transaction
+from kombu import Connection, Queue
+
+from shop.contract import INVENTORY_STOCK_COMMIT, CommitStock, ReleaseStock, StockRejected
+from shop.messaging.consumer import RetryLater, consume
+from shop.messaging.models import InboxMessage, OutboxMessage
+from shop.messaging.outbox import outbox_enqueue
+from shop.messaging.relay import relay_pending
+from workers.app import app
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver(message_id, payload, handler, message_class=CommitStock):
+    return consume(
+        message_id=message_id,
+        task_name=INVENTORY_STOCK_COMMIT,
+        payload=payload,
+        message_class=message_class,
+        handler=handler,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_refuses_to_record_outside_a_transaction():
+    with pytest.raises(RuntimeError):
+        outbox_enqueue(CommitStock(order_id="o-1"))
+
+
+def test_outbox_records_one_row_per_receiving_task():
+    with transaction.atomic():
+        rows = outbox_enqueue(StockRejected(order_id="o-1", reason="out of stock"))
+
+    assert [row.task_name for row in rows] == ["orders.order_reserve_reject"]
+    assert OutboxMessage.objects.get().payload == {"order_id": "o-1", "reason": "out of stock"}
+
+
+def test_consumer_runs_a_message_once_however_often_it_is_delivered():
+    effects = []
+    message_id = str(uuid.uuid4())
+
+    first = deliver(message_id, {"order_id": "o-1"}, effects.append)
+    second = deliver(message_id, {"order_id": "o-1"}, effects.append)
+
+    assert (first, second) == (InboxMessage.Status.PROCESSED, InboxMessage.Status.PROCESSED)
+    assert effects == [CommitStock(order_id="o-1")]
+    assert InboxMessage.objects.get().deliveries == 2
+
+
+def test_consumer_ignores_unknown_fields():
+    effects = []
+
+    deliver(str(uuid.uuid4()), {"order_id": "o-1", "added_later": 1}, effects.append)
+
+    assert effects == [CommitStock(order_id="o-1")]
+
+
+def test_malformed_payload_is_dead_at_once_without_running():
+    effects = []
+    message_id = str(uuid.uuid4())
+
+    status = deliver(message_id, {"order": "o-1"}, effects.append)
+
+    assert status == InboxMessage.Status.DEAD
+    assert effects == []
+    assert "missing field 'order_id'" in InboxMessage.objects.get().last_error
+
+
+def test_failing_handler_rolls_back_and_retries_until_the_bound(settings):
+    settings.SHOP_MESSAGE_MAX_DELIVERIES = 3
+    message_id = str(uuid.uuid4())
+
+    def failing(message):
+        OutboxMessage.objects.create(task_name="x.y", payload={})  # must be rolled back
+        raise ValueError("boom")
+
+    for _ in range(2):
+        with pytest.raises(RetryLater):
+            deliver(message_id, {"order_id": "o-1"}, failing)
+    final = deliver(message_id, {"order_id": "o-1"}, failing)
+
+    inbox = InboxMessage.objects.get()
+    assert final == InboxMessage.Status.DEAD
+    assert (inbox.status, inbox.deliveries) == ("dead", 3)
+    assert "boom" in inbox.last_error
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_message_that_keeps_killing_its_worker_is_given_up(settings):
+    settings.SHOP_MESSAGE_MAX_DELIVERIES = 2
+    message_id = str(uuid.uuid4())
+    # Two deliveries counted but never finished: the worker died each time.
+    InboxMessage.objects.create(
+        message_id=message_id, task_name=INVENTORY_STOCK_COMMIT, payload={}, deliveries=2
+    )
+    effects = []
+
+    status = deliver(message_id, {"order_id": "o-1"}, effects.append)
+
+    assert status == InboxMessage.Status.DEAD
+    assert effects == []
+
+
+def test_retry_backoff_grows_and_is_capped(settings):
+    from shop.messaging.consumer import backoff_seconds
+
+    settings.SHOP_MESSAGE_RETRY_BACKOFF_SECONDS = 1
+    settings.SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS = 5
+
+    assert [backoff_seconds(attempt=n) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_publishes_with_the_message_id_as_task_id_and_marks_sent():
+    queue_name = f"test-relay-{uuid.uuid4().hex[:8]}"
+    with transaction.atomic():
+        (row,) = outbox_enqueue(ReleaseStock(order_id="o-9", reason="cancelled"))
+    OutboxMessage.objects.filter(pk=row.pk).update(task_name=f"{queue_name}.stock_release")
+    with Connection(app.conf.broker_url) as connection:
+        queue = Queue(queue_name, routing_key=queue_name)
+        original_routes = app.conf.task_routes
+        app.conf.task_routes = ({f"{queue_name}.stock_release": {"queue": queue_name}},)
+        try:
+            published = relay_pending(app=app)
+        finally:
+            app.conf.task_routes = original_routes
+        message = queue(connection.default_channel).get(no_ack=True)
+        queue(connection.default_channel).delete()
+
+    assert published == 1
+    assert OutboxMessage.objects.get(pk=row.pk).sent_at is not None
+    assert message.headers["id"] == str(row.pk)
+    assert message.headers["task"] == f"{queue_name}.stock_release"
+    assert relay_pending(app=app) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_keeps_messages_when_the_broker_is_unreachable(settings):
+    with transaction.atomic():
+        (row,) = outbox_enqueue(CommitStock(order_id="o-1"))
+    unreachable = app.conf.broker_url
+    app.conf.broker_url = "amqp://guest:guest@127.0.0.1:1//"
+    app.pool.force_close_all()
+    app._pool = None
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - the transport's own connection error
+            relay_pending(app=app)
+    finally:
+        app.conf.broker_url = unreachable
+        app._pool = None
+
+    row.refresh_from_db()
+    assert row.sent_at is None
+    assert row.publish_attempts == 1
+    assert row.last_error

@@ -1,0 +1,60 @@
+"""`python -m workers <service> worker|beat|relay [extra celery options]`.
+
+- worker: consumes the service's queue (`-Q <service>`), under the service's settings;
+- beat:   the service's periodic tasks (its CELERY_BEAT_SCHEDULE); run exactly one per service;
+- relay:  publishes the service's outbox to the broker.
+"""
+
+import os
+import sys
+
+from shop.contract import SERVICES
+
+ROLES = ("worker", "beat", "relay")
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2 or argv[0] not in SERVICES or argv[1] not in ROLES:
+        sys.stderr.write(f"usage: python -m workers <{'|'.join(SERVICES)}> <{'|'.join(ROLES)}>\n")
+        sys.exit(2)
+    service, role, extra = argv[0], argv[1], argv[2:]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{service}.settings")
+
+    import django
+
+    django.setup()
+    from workers.app import app
+
+    if role == "relay":
+        from shop.messaging.relay import relay_forever
+
+        relay_forever(app=app)
+    elif role == "worker":
+        app.worker_main(
+            [
+                "worker",
+                "--queues",
+                service,
+                "--hostname",
+                f"{service}@%h",
+                "--loglevel",
+                "INFO",
+                *extra,
+            ]
+        )
+    else:
+        app.start(
+            ["beat", "--loglevel", "INFO", "--schedule", _beat_schedule_file(service), *extra]
+        )
+
+
+def _beat_schedule_file(service: str) -> str:
+    from django.conf import settings
+
+    directory = settings.VAR_DIR / "beat"
+    directory.mkdir(parents=True, exist_ok=True)
+    return str(directory / f"{service}-schedule")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
