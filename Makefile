@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 SERVICES := users products orders inventory
 PYTEST := $(PY) -m pytest
 
-.PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) test-shop
+.PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
+	test-shop test-saga
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Django 5.2 LTS)"'
@@ -23,7 +24,7 @@ databases: venv
 run: venv
 	$(PY) deploy/local/run.py
 
-test: venv lint imports databases migrations-check $(addprefix test-,$(SERVICES)) test-shop
+test: venv lint imports databases migrations-check $(addprefix test-,$(SERVICES)) test-shop test-saga
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -43,6 +44,10 @@ $(addprefix test-,$(SERVICES)): test-%: venv
 
 test-shop: venv
 	$(PYTEST) tests/shop --ds=products.settings
+
+# The real stack (gunicorn, Celery workers, relays, beat) on PostgreSQL and RabbitMQ.
+test-saga: venv
+	$(PYTEST) tests/saga --ds=orders.settings
 
 # Re-pin every dependency to the newest release pyproject.toml allows.
 lock:

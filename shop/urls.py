@@ -1,6 +1,7 @@
 """The URLs every service serves besides its API, at the paths the gateway routes unchanged."""
 
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -26,4 +27,7 @@ def service_urlpatterns(
         path("readyz", readyz, name="readyz"),
         path("", include("django_prometheus.urls")),
         *api_patterns,
+        # Only with DEBUG on: the development server and `make run` serve static files
+        # themselves; in production the gateway serves the collected files.
+        *staticfiles_urlpatterns(),
     ]

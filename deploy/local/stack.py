@@ -1,0 +1,165 @@
+"""The shop's processes, started and stopped together: per service a web server (gunicorn), a
+Celery worker and an outbox relay, plus one beat for orders' periodic tasks.
+
+`make run`, the saga tests and the benchmark all use this, so they run the same thing.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("users", "products", "orders", "inventory")
+# Services with periodic tasks (CELERY_BEAT_SCHEDULE in their settings): one beat each.
+BEAT_SERVICES = ("orders",)
+READY_TIMEOUT_SECONDS = 60
+# What each kind of process logs once it is ready to work.
+READY_LINES = {"worker": b" ready.", "relay": b"relay started", "beat": b"beat: Starting"}
+
+
+@dataclass
+class StackConfig:
+    ports: dict[str, int]
+    env: dict[str, str]
+    log_dir: Path
+    web_workers: int = 2
+    worker_concurrency: dict[str, int] = field(
+        default_factory=lambda: {"users": 1, "products": 1, "orders": 2, "inventory": 2}
+    )
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.processes: dict[str, subprocess.Popen] = {}
+        # Where each process's output of its current run starts in its log file.
+        self.log_offsets: dict[str, int] = {}
+        config.log_dir.mkdir(parents=True, exist_ok=True)
+        for old_log in config.log_dir.glob("*.log"):
+            old_log.unlink()
+
+    # -- one-off commands -------------------------------------------------------------------
+    def manage(self, service: str, *command: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", service, *command],
+            cwd=ROOT,
+            env=self.config.env,
+            check=True,
+        )
+
+    def migrate(self) -> None:
+        for service in SERVICES:
+            self.manage(service, "migrate", "--noinput", "--verbosity", "0")
+
+    # -- long-running processes -------------------------------------------------------------
+    def commands(self) -> dict[str, list[str]]:
+        python = sys.executable
+        commands = {}
+        for service in SERVICES:
+            commands[f"{service}-web"] = [
+                python, "-m", "gunicorn", f"{service}.wsgi:application",
+                "--bind", f"127.0.0.1:{self.config.ports[service]}",
+                "--workers", str(self.config.web_workers),
+                "--access-logfile", "-", "--graceful-timeout", "10",
+            ]  # fmt: skip
+            commands[f"{service}-worker"] = [
+                python, "-m", "workers", service, "worker",
+                "--concurrency", str(self.config.worker_concurrency[service]),
+            ]  # fmt: skip
+            commands[f"{service}-relay"] = [python, "-m", "workers", service, "relay"]
+        for service in BEAT_SERVICES:
+            commands[f"{service}-beat"] = [python, "-m", "workers", service, "beat"]
+        return commands
+
+    def start(self, names: Iterable[str] | None = None) -> None:
+        commands = self.commands()
+        names = list(names or commands)
+        for name in names:
+            self.start_process(name, commands[name])
+        for name in names:
+            self.wait_ready(name)
+
+    def start_process(self, name: str, command: list[str] | None = None) -> None:
+        command = command or self.commands()[name]
+        service = name.split("-", 1)[0]
+        env = {**self.config.env, "DJANGO_SETTINGS_MODULE": f"{service}.settings"}
+        log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child owns it from here
+        self.log_offsets[name] = log.tell()
+        self.processes[name] = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # A process group of its own, so that killing it also kills its prefork children.
+            start_new_session=True,
+        )
+        log.close()
+
+    def wait_ready(self, name: str) -> None:
+        service, role = name.split("-", 1)
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            process = self.processes[name]
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with {process.returncode}; see {self.log_path(name)}"
+                )
+            if role == "web" and self._answers(f"{self.url(service)}/healthz"):
+                return
+            if role != "web" and READY_LINES[role] in self.current_log(name):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(
+            f"{name} not ready after {READY_TIMEOUT_SECONDS}s; see {self.log_path(name)}"
+        )
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal a process and its children (a Celery worker's pool) at once."""
+        process = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def running(self) -> bool:
+        return all(process.poll() is None for process in self.processes.values())
+
+    # -- helpers ----------------------------------------------------------------------------
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.config.ports[service]}"
+
+    def current_log(self, name: str) -> bytes:
+        with open(self.log_path(name), "rb") as log:
+            log.seek(self.log_offsets[name])
+            return log.read()
+
+    def log_path(self, name: str) -> Path:
+        return self.config.log_dir / f"{name}.log"
+
+    @staticmethod
+    def _answers(url: str) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own local URL
+                return True
+        except OSError:
+            return False
