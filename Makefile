@@ -22,7 +22,7 @@ databases: venv
 	$(PY) deploy/local/create_databases.py
 
 run: venv
-	$(PY) deploy/local/run.py
+	$(PY) -m deploy.local.run
 
 test: venv lint imports databases migrations-check $(addprefix test-,$(SERVICES)) test-shop test-saga
 

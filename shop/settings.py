@@ -185,10 +185,19 @@ SPECTACULAR_SETTINGS = {
 # service; see workers/routing.py). Messages are acknowledged after the task ran (acks_late)
 # and come back if the worker dies (reject_on_worker_lost), so every consumer is idempotent.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="amqp://guest:guest@127.0.0.1:5672//")
-CELERY_BROKER_TRANSPORT_OPTIONS = (
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # The embedded broker of `make run`: messages are files under var/broker/, shared by every
+    # process on this machine. Development only: it has no publisher confirms or redelivery.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "broker" / "messages"),
+        "data_folder_out": str(VAR_DIR / "broker" / "messages"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
+    }
+    for folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
+        Path(folder).mkdir(parents=True, exist_ok=True)
+else:
     # Publisher confirms: the relay marks a message sent only once RabbitMQ has it.
-    {"confirm_publish": True} if CELERY_BROKER_URL.startswith(("amqp", "pyamqp")) else {}
-)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 4
 CELERY_TASK_ACKS_LATE = True
