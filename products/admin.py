@@ -66,7 +66,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_select_related = ["category"]
     search_fields = ["sku", "name", "description"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["currency", "created_at", "updated_at"]
+    readonly_fields = ["currency", "version", "created_at", "updated_at"]
     fields = [
         "sku",
         "name",
@@ -76,6 +76,7 @@ class ProductAdmin(admin.ModelAdmin):
         "currency",
         "category",
         "is_active",
+        "version",
         "created_at",
         "updated_at",
     ]

@@ -51,6 +51,11 @@ class Product(models.Model):
     )
     # Products are never deleted: orders keep pointing at them for their history.
     is_active = models.BooleanField(default=True)
+    # Grows by one with every write (in the database, so concurrent writers never share a
+    # number) and travels in `ProductChanged`: consumers keep the newest state whatever order
+    # the events arrive in. The database default lets an older release, which does not know the
+    # column, still insert rows while a rollout runs.
+    version = models.PositiveBigIntegerField(default=1, db_default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,16 +8,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.deletion import ProtectedError
 from django.utils.text import slugify
 
 from products.models import MAX_PRICE, Category, Product
+from shop.contract import ProductChanged
 from shop.errors import Conflict, InvalidInput
+from shop.messaging.outbox import outbox_enqueue
 
 PRODUCT_FIELDS = frozenset(
     {"sku", "name", "slug", "description", "price", "category_id", "is_active"}
 )
 CATEGORY_FIELDS = frozenset({"name", "slug", "parent_id"})
+# What `ProductChanged` tells inventory and orders. The category is not among them, so removing
+# a category (which clears its products' category without `_product_save`) owes them no event.
+PRODUCT_EVENT_FIELDS = ["version", "sku", "name", "price", "currency", "is_active"]
 
 # How often a generated slug is retried when a concurrent writer takes it between the lookup
 # and the insert; each retry sees the winner's row, so two writers settle in one round.
@@ -165,8 +171,29 @@ def category_check_parent(*, category: Category | None, parent: Category | None)
 
 def _product_save(*, product: Product, slug: str | None = None) -> None:
     """The one place a product's state is written. Callers hold a transaction, so whatever must
-    happen atomically with a change to a product belongs here."""
+    happen atomically with a change to a product belongs here.
+
+    Every write, a new row or a change (also one that changes nothing a consumer sees), counts
+    the version up and records `ProductChanged` for inventory and orders in the same
+    transaction: the change and its event commit together or not at all.
+    """
+    if product.pk is not None:
+        # Counted by the database, not from the value this instance was loaded with.
+        product.version = F("version") + 1
     _save_with_slug(instance=product, slug=slug, fallback="product")
+    # What the event carries is read back as stored (the new version, the price at its scale).
+    product.refresh_from_db(fields=PRODUCT_EVENT_FIELDS)
+    outbox_enqueue(
+        ProductChanged(
+            product_id=product.pk,
+            version=product.version,
+            sku=product.sku,
+            name=product.name,
+            price=product.price,
+            currency=product.currency,
+            is_active=product.is_active,
+        )
+    )
 
 
 def _save_with_slug(*, instance: Product | Category, slug: str | None, fallback: str) -> None:

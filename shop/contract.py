@@ -128,7 +128,14 @@ class SendNotification(Message):
     context: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-NOTIFICATION_KINDS = ("welcome", "order_paid", "order_rejected", "order_expired")
+# The kinds of email, and the context keys each one's template reads.
+NOTIFICATION_CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
+    "welcome": (),
+    "order_paid": ("order_id", "total", "currency"),
+    "order_rejected": ("order_id", "reason"),
+    "order_expired": ("order_id", "total", "currency"),
+}
+NOTIFICATION_KINDS = tuple(NOTIFICATION_CONTEXT_KEYS)
 
 # Which message a task receives: the consumer side's lookup.
 MESSAGES_BY_TASK: dict[str, type[Message]] = {

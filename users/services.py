@@ -12,7 +12,9 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from shop.contract import SendNotification
 from shop.errors import InvalidInput, Unauthenticated
+from shop.messaging.outbox import outbox_enqueue
 from users.models import User
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -26,6 +28,9 @@ class TokenPair:
 
 
 def user_register(*, username: str, email: str, password: str, phone: str = "") -> User:
+    """Create a customer account, and in the same transaction ask for the welcome email (sent
+    by this service's worker once the account is committed; at least once, see
+    `users.notifications.notification_send`)."""
     user = User(username=username, email=User.objects.normalize_email(email), phone=phone)
     errors = _taken_errors(username=username, email=user.email)
     try:
@@ -35,14 +40,17 @@ def user_register(*, username: str, email: str, password: str, phone: str = "") 
     if errors:
         raise InvalidInput(errors)
     user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as error:
-        # A concurrent registration took the name after our check; the constraint decides.
-        raise InvalidInput(
-            _taken_errors(username=username, email=user.email) or {"username": [USERNAME_TAKEN]}
-        ) from error
+    with transaction.atomic():
+        try:
+            # A savepoint: after a violation the transaction must stay usable for the lookup.
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as error:
+            # A concurrent registration took the name after our check; the constraint decides.
+            raise InvalidInput(
+                _taken_errors(username=username, email=user.email) or {"username": [USERNAME_TAKEN]}
+            ) from error
+        outbox_enqueue(SendNotification(user_id=user.pk, kind="welcome"))
     return user
 
 

@@ -5,10 +5,12 @@ from pathlib import Path
 from shop.jwt_keys import PRIVATE_KEY_FILENAME, read_key
 from shop.settings import *
 from shop.settings import (
+    IS_PRODUCTION,
     JWT_KEYS_DIR,
     REST_FRAMEWORK,
     SHARED_APPS,
     SIMPLE_JWT,
+    VAR_DIR,
     env,
     service_settings,
 )
@@ -50,3 +52,26 @@ REST_FRAMEWORK = {
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_FORMAT = "E164"
 PHONENUMBER_DEFAULT_REGION = None
+
+# Email (welcome and order notifications, sent by this service's worker). EMAIL_URL picks the
+# backend and server, e.g. smtp+tls://user:password@mail.example.com:587 (django-environ's
+# schemes: smtp, smtps, smtp+tls, smtp+ssl, consolemail, filemail, memorymail, dummymail).
+# Without it, development writes each email as a file under var/mail/ and production uses
+# Django's default, SMTP on localhost:25.
+# Lower case, so that the URL (which may hold a password) is no setting the debug page shows.
+email_url = env.str("EMAIL_URL", default="")
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+if email_url:
+    globals().update(
+        {
+            name: value
+            for name, value in env.email_url_config(email_url).items()
+            # Parts the URL leaves out keep Django's defaults; OPTIONS is no email setting.
+            if value not in (None, "") and name != "OPTIONS"
+        }
+    )
+elif not IS_PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@localhost")
+# A mail server that stops answering must not hold a worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("USERS_EMAIL_TIMEOUT_SECONDS", default=10)
