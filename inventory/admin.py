@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from inventory import services
-from inventory.models import StockMovement, StockRecord
+from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
 from inventory.services import MAX_ADJUSTMENT_UNITS
 from shop.errors import DomainError, InvalidInput
 
@@ -187,3 +187,45 @@ class StockMovementAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReservationLineInline(admin.TabularInline):
+    model = ReservationLine
+    fields = ["product_id", "quantity"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    """Reservations, read-only: only the order saga's messages create and move them."""
+
+    list_display = ["order_id", "status", "reason", "created_at", "updated_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["=order_id"]
+    date_hierarchy = "created_at"
+    fields = ["order_id", "status", "reason", "created_at", "updated_at", "ledger"]
+    readonly_fields = fields
+    inlines = [ReservationLineInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="ledger")
+    def ledger(self, reservation: Reservation) -> str:
+        url = reverse("admin:inventory_stockmovement_changelist")
+        query = urlencode({"q": str(reservation.order_id)})
+        return format_html('<a href="{}?{}">movements of this order</a>', url, query)

@@ -1,4 +1,4 @@
-"""Stock levels per product and the append-only ledger of every change to them."""
+"""Stock levels per product, reservations made for orders, and the append-only ledger."""
 
 from typing import Any, NoReturn
 
@@ -19,6 +19,10 @@ class StockRecord(models.Model):
     sku = models.CharField(max_length=64)
     on_hand = models.BigIntegerField(default=0)
     reserved = models.BigIntegerField(default=0)
+    # The `version` of the newest product event applied to `sku`: events may arrive out of order,
+    # and an older one must not overwrite what a newer one wrote. The database default lets pods
+    # of the previous release, which do not know this column, keep inserting during a rollout.
+    product_version = models.BigIntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -121,3 +125,65 @@ class StockMovement(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Stock movements cannot be deleted.")
+
+
+class ReservationStatus(models.TextChoices):
+    RESERVED = "reserved", "Reserved"
+    REJECTED = "rejected", "Rejected"
+    RELEASED = "released", "Released"
+    COMMITTED = "committed", "Committed"
+
+
+class Reservation(models.Model):
+    """What inventory decided for one order's request to reserve stock, and what became of it.
+
+    One per order (`order_id` is unique): the natural key that makes a replayed `ReserveStock`
+    answer again instead of reserving twice. Moves only forward: reserved -> released or
+    committed. A `released` reservation without lines is a tombstone: the order was cancelled
+    before its reserve request arrived, so that request, when it comes, reserves nothing.
+    """
+
+    Status = ReservationStatus
+
+    # The order's id in the orders service; no foreign key can cross a service boundary.
+    order_id = models.UUIDField(unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    # Why it was rejected or released; answered to orders on a rejection.
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="reservation_status_newest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReservationStatus.values),
+                name="reservation_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reservation of order {self.order_id} ({self.status})"
+
+
+class ReservationLine(models.Model):
+    """Units of one product held for a reservation; one line per product (duplicates merged)."""
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="lines")
+    product_id = models.BigIntegerField()
+    quantity = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["reservation", "product_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="reservation_line_quantity_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["reservation", "product_id"], name="reservation_line_one_per_product"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of product {self.product_id}"

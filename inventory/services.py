@@ -1,16 +1,37 @@
-"""Every write to stock levels, each recorded in the ledger in the same transaction."""
+"""Every write to stock: adjustments, the order saga's reserve/release/commit and product events.
 
-from django.db import transaction
+Each change to levels is recorded in the ledger, and each answer to orders in the outbox, in the
+same transaction as the change.
+"""
+
+import logging
+import uuid
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Now
 
 from inventory.errors import StockLevelConflict, StockRecordNotFound
-from inventory.models import StockMovement, StockRecord
+from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
+from shop.contract import StockLine, StockRejected, StockReserved
 from shop.errors import InvalidInput
+from shop.messaging.outbox import outbox_enqueue
+
+logger = logging.getLogger(__name__)
 
 # The most one adjustment may add or remove: a typo of a few extra digits is refused rather
 # than booked, and no sum of adjustments comes near the limits of the database's integers.
 MAX_ADJUSTMENT_UNITS = 1_000_000
+# The most one reservation may hold of one product (duplicate lines summed). Orders allows far
+# fewer; the bound keeps a malformed request from reaching the database's integer limits.
+MAX_RESERVATION_UNITS = 1_000_000
+# Product ids are PostgreSQL bigints; a larger id cannot name a stock record.
+MAX_PRODUCT_ID = 2**63 - 1
+# Who moved stock on the ledger when the order saga did it.
+SAGA_ACTOR = "saga"
+# The answer to a reserve request that arrives after its order was cancelled (a tombstone).
+ALREADY_RELEASED_REASON = "order already released"
 
 
 def stock_record_create(*, product_id: int, sku: str) -> StockRecord:
@@ -83,3 +104,290 @@ def _adjust_refusal(*, product_id: int, delta: int) -> StockRecordNotFound | Sto
     return StockLevelConflict(
         "The stock level changed while adjusting it; nothing was changed. Try again."
     )
+
+
+def product_sync(*, product_id: int, sku: str, version: int) -> StockRecord:
+    """Apply a product event: the product's stock record exists (0 on hand when new) and shows
+    the SKU of the newest event seen.
+
+    Idempotent and order-insensitive: an event whose `version` is not newer than the one already
+    applied changes nothing, so redeliveries and out-of-order deliveries keep the newest SKU.
+    """
+    with transaction.atomic():
+        record, created = StockRecord.objects.get_or_create(
+            product_id=product_id, defaults={"sku": sku, "product_version": version}
+        )
+        if created:
+            return record
+        # Conditional, so two events racing for one record leave the newer one's SKU whichever
+        # commits last.
+        StockRecord.objects.filter(product_id=product_id, product_version__lt=version).update(
+            sku=sku, product_version=version, updated_at=Now()
+        )
+        record.refresh_from_db()
+    return record
+
+
+def stock_reserve(*, order_id: str | uuid.UUID, lines: Iterable[StockLine]) -> Reservation:
+    """Reserve every line of an order, or none of them, and answer orders through the outbox
+    (`StockReserved` or `StockRejected`).
+
+    Idempotent on the order id: when the order already has a reservation (reserved, rejected,
+    or a release tombstone) no stock is touched and its answer is recorded again, so a replayed
+    request still gets one. A refusal is an answer, not an error: the reservation is recorded as
+    rejected with a reason naming the product and what was available.
+    """
+    order_uuid = _order_uuid(order_id)
+    requested = list(lines)
+    with transaction.atomic():
+        existing = Reservation.objects.filter(order_id=order_uuid).first()
+        if existing is not None:
+            _answer(existing)
+            return existing
+        try:
+            # Claim the order's one reservation before touching stock: a concurrent request for
+            # the same order waits here on the unique index and then answers what this one
+            # decided, instead of reserving a second time.
+            with transaction.atomic():
+                reservation = Reservation.objects.create(
+                    order_id=order_uuid, status=Reservation.Status.RESERVED
+                )
+        except IntegrityError:
+            existing = Reservation.objects.get(order_id=order_uuid)
+            _answer(existing)
+            return existing
+
+        quantities, refusal = _merge_lines(requested)
+        if refusal is None:
+            refusal = _reserve_all_or_none(reservation=reservation, quantities=quantities)
+        if refusal is not None:
+            reservation.status = Reservation.Status.REJECTED
+            reservation.reason = refusal
+            reservation.save(update_fields=["status", "reason", "updated_at"])
+        _answer(reservation, has_lines=refusal is None)
+    return reservation
+
+
+def stock_release(*, order_id: str | uuid.UUID, reason: str) -> Reservation:
+    """Give an order's reserved units back (the order was cancelled or expired).
+
+    Only a `reserved` reservation is released; released, rejected and committed ones are left
+    as they are, so a duplicate or late release changes nothing. When the order has no
+    reservation yet (the cancel overtook the reserve request), a tombstone is recorded so that
+    the reserve request, when it arrives, reserves nothing.
+    """
+    order_uuid = _order_uuid(order_id)
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
+        if reservation is None:
+            try:
+                with transaction.atomic():
+                    return Reservation.objects.create(
+                        order_id=order_uuid, status=Reservation.Status.RELEASED, reason=reason
+                    )
+            except IntegrityError:
+                # The reserve request claimed the order first; release what it reserved.
+                reservation = Reservation.objects.select_for_update().get(order_id=order_uuid)
+        if reservation.status != Reservation.Status.RESERVED:
+            logger.info(
+                "release of order %s ignored: its reservation is %s",
+                order_uuid,
+                reservation.status,
+            )
+            return reservation
+        _move_reserved_units(
+            reservation=reservation, kind=StockMovement.Kind.RELEASE, reason=reason
+        )
+        reservation.status = Reservation.Status.RELEASED
+        reservation.reason = reason
+        reservation.save(update_fields=["status", "reason", "updated_at"])
+    return reservation
+
+
+def stock_commit(*, order_id: str | uuid.UUID) -> Reservation | None:
+    """The order was paid: its reserved units leave the warehouse (`on_hand` and `reserved`
+    both drop by each line's quantity).
+
+    Only a `reserved` reservation is committed. Anything else changes nothing and is logged as
+    an error, since orders takes payment only for an order whose reservation still holds; a
+    repeated commit of a committed reservation is a harmless replay and logged as such.
+    """
+    order_uuid = _order_uuid(order_id)
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
+        if reservation is None or reservation.status != Reservation.Status.RESERVED:
+            if reservation is not None and reservation.status == Reservation.Status.COMMITTED:
+                logger.info("commit of order %s ignored: already committed", order_uuid)
+            else:
+                logger.error(
+                    "commit of order %s ignored: its reservation is %s",
+                    order_uuid,
+                    reservation.status if reservation else "missing",
+                )
+            return reservation
+        _move_reserved_units(
+            reservation=reservation, kind=StockMovement.Kind.COMMIT, reason="the order was paid"
+        )
+        reservation.status = Reservation.Status.COMMITTED
+        reservation.save(update_fields=["status", "updated_at"])
+    return reservation
+
+
+def _order_uuid(order_id: str | uuid.UUID) -> uuid.UUID:
+    try:
+        return order_id if isinstance(order_id, uuid.UUID) else uuid.UUID(order_id)
+    except (TypeError, ValueError, AttributeError):
+        raise InvalidInput({"order_id": [f"{order_id!r} is not an order id."]}) from None
+
+
+def _merge_lines(lines: list[StockLine]) -> tuple[dict[int, int], str | None]:
+    """Quantities by product id, duplicate lines summed; or why the request is refused."""
+    if not lines:
+        return {}, "no lines to reserve"
+    quantities: dict[int, int] = {}
+    for line in lines:
+        if not 0 < line.product_id <= MAX_PRODUCT_ID:
+            return {}, f"product {line.product_id} is not stocked"
+        if line.quantity < 1:
+            return {}, f"product {line.product_id}: quantity {line.quantity} is not positive"
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+    for product_id, quantity in quantities.items():
+        if quantity > MAX_RESERVATION_UNITS:
+            return {}, (
+                f"product {product_id}: {quantity} requested, more than the "
+                f"{MAX_RESERVATION_UNITS} one order may reserve"
+            )
+    return quantities, None
+
+
+class _Shortfall(Exception):
+    """A line that could not be reserved; unwinds the savepoint of the lines before it."""
+
+    def __init__(self, *, product_id: int, quantity: int) -> None:
+        super().__init__(product_id, quantity)
+        self.product_id = product_id
+        self.quantity = quantity
+
+
+def _reserve_all_or_none(*, reservation: Reservation, quantities: dict[int, int]) -> str | None:
+    """Reserve every quantity, with its lines and ledger rows; or reserve nothing and say why.
+
+    Precondition: inside the transaction that created `reservation`.
+    """
+    try:
+        # A savepoint: a line that cannot be reserved undoes the lines before it, and with them
+        # their row locks.
+        with transaction.atomic():
+            # Every transaction that locks several stock rows locks them in product id order,
+            # so two orders for the same products never wait on each other in a cycle.
+            for product_id in sorted(quantities):
+                quantity = quantities[product_id]
+                # The check and the write are one UPDATE: PostgreSQL re-evaluates the WHERE on
+                # the newest row version after waiting for a concurrent writer, so the last unit
+                # goes to one order only. The CHECK constraint backs it up.
+                updated = StockRecord.objects.filter(
+                    product_id=product_id, on_hand__gte=F("reserved") + quantity
+                ).update(reserved=F("reserved") + quantity, updated_at=Now())
+                if not updated:
+                    raise _Shortfall(product_id=product_id, quantity=quantity)
+            ReservationLine.objects.bulk_create(
+                ReservationLine(reservation=reservation, product_id=product_id, quantity=quantity)
+                for product_id, quantity in sorted(quantities.items())
+            )
+            _record_movements(
+                order_id=reservation.order_id,
+                kind=StockMovement.Kind.RESERVATION,
+                deltas={product_id: (0, quantity) for product_id, quantity in quantities.items()},
+                reason="reserved for the order",
+            )
+    except _Shortfall as shortfall:
+        return _shortfall_reason(shortfall)
+    return None
+
+
+def _shortfall_reason(shortfall: _Shortfall) -> str:
+    # Read without a lock: this only words the refusal; the decision was the UPDATE's.
+    record = StockRecord.objects.filter(product_id=shortfall.product_id).first()
+    if record is None:
+        return f"product {shortfall.product_id} is not stocked"
+    return (
+        f"product {shortfall.product_id} ({record.sku}): {shortfall.quantity} requested, "
+        f"{max(record.available, 0)} available"
+    )
+
+
+def _move_reserved_units(*, reservation: Reservation, kind: str, reason: str) -> None:
+    """Take a reservation's units out of `reserved` (a release), or out of both `reserved` and
+    `on_hand` (a commit), with a ledger row per line.
+
+    Precondition: the caller holds the reservation's row lock, and it is `reserved`.
+    """
+    is_commit = kind == StockMovement.Kind.COMMIT
+    deltas: dict[int, tuple[int, int]] = {}
+    # Same lock order as reserving: by product id.
+    for product_id, quantity in reservation.lines.order_by("product_id").values_list(
+        "product_id", "quantity"
+    ):
+        delta_on_hand = -quantity if is_commit else 0
+        updated = StockRecord.objects.filter(product_id=product_id, reserved__gte=quantity).update(
+            reserved=F("reserved") - quantity,
+            on_hand=F("on_hand") + delta_on_hand,
+            updated_at=Now(),
+        )
+        if not updated:
+            # Every other write leaves reserved units alone (stock_adjust never reaches into
+            # them), so this is a broken invariant: change nothing and fail loudly; the message
+            # is retried and then lands in the dead letters for staff.
+            raise RuntimeError(
+                f"{kind} of order {reservation.order_id}: product {product_id} does not hold "
+                f"the {quantity} units reserved for it"
+            )
+        deltas[product_id] = (delta_on_hand, -quantity)
+    _record_movements(order_id=reservation.order_id, kind=kind, deltas=deltas, reason=reason)
+
+
+def _record_movements(
+    *,
+    order_id: uuid.UUID,
+    kind: str,
+    deltas: dict[int, tuple[int, int]],
+    reason: str,
+) -> None:
+    """A ledger row per product from `(delta_on_hand, delta_reserved)` by product id.
+
+    Precondition: the caller's UPDATEs still hold these stock rows locked, so the levels read
+    here are exactly the levels they left.
+    """
+    records = StockRecord.objects.filter(product_id__in=deltas).order_by("product_id")
+    StockMovement.objects.bulk_create(
+        StockMovement(
+            stock_record=record,
+            kind=kind,
+            delta_on_hand=deltas[record.product_id][0],
+            delta_reserved=deltas[record.product_id][1],
+            on_hand_after=record.on_hand,
+            reserved_after=record.reserved,
+            reason=reason[:200],
+            order_id=order_id,
+            actor=SAGA_ACTOR,
+        )
+        for record in records
+    )
+
+
+def _answer(reservation: Reservation, *, has_lines: bool | None = None) -> None:
+    """Record inventory's answer to the order's reserve request in the outbox.
+
+    Units were reserved for the order (whatever became of them since): `StockReserved`.
+    Rejected, or released before anything was reserved (a tombstone): `StockRejected`.
+    """
+    order_id = str(reservation.order_id)
+    if reservation.status == Reservation.Status.REJECTED:
+        outbox_enqueue(StockRejected(order_id=order_id, reason=reservation.reason))
+        return
+    if has_lines is None:
+        has_lines = reservation.lines.exists()
+    if reservation.status == Reservation.Status.RELEASED and not has_lines:
+        outbox_enqueue(StockRejected(order_id=order_id, reason=ALREADY_RELEASED_REASON))
+        return
+    outbox_enqueue(StockReserved(order_id=order_id))

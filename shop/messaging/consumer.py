@@ -31,15 +31,7 @@ def consumer(task_name: str) -> Callable[[Callable[[Any], None]], Task]:
     message_class = MESSAGES_BY_TASK[task_name]
 
     def decorate(handler: Callable[[Any], None]) -> Task:
-        @shared_task(
-            name=task_name,
-            bind=True,
-            acks_late=True,
-            reject_on_worker_lost=True,
-            max_retries=None,
-            ignore_result=True,
-        )
-        def task(self: Task, **payload: Any) -> None:
+        def run(self: Task, **payload: Any) -> None:
             try:
                 consume(
                     message_id=self.request.id,
@@ -51,8 +43,17 @@ def consumer(task_name: str) -> Callable[[Callable[[Any], None]], Task]:
             except RetryLater as retry:
                 raise self.retry(countdown=retry.countdown_seconds, exc=retry.cause) from None
 
-        task.__doc__ = handler.__doc__
-        return task
+        # Before registering: shared_task hands back a proxy whose docstring cannot be set.
+        run.__doc__ = handler.__doc__
+        run.__name__ = handler.__name__
+        return shared_task(
+            name=task_name,
+            bind=True,
+            acks_late=True,
+            reject_on_worker_lost=True,
+            max_retries=None,
+            ignore_result=True,
+        )(run)
 
     return decorate
 
@@ -103,6 +104,9 @@ def consume(
             inbox.save(update_fields=["status", "finished_at"])
     except INFRASTRUCTURE_ERRORS as error:
         raise RetryLater(error, backoff_seconds(attempt=deliveries, cap=60)) from error
+    except ContractError as error:
+        # The handler found the message meaningless (an unknown kind, say): no retry mends it.
+        return _give_up(message_id, f"refused by its handler: {error}")
     except Exception as error:
         logger.exception("%s %s failed on delivery %s", task_name, message_id, deliveries)
         _record_error(message_id, error)

@@ -2,6 +2,10 @@
 
 import pytest
 
+# The Celery app before any task module: `shared_task` binds lazily to the current app, and
+# `consumer()` sets each task's docstring through that binding, so a task module imported with
+# no app yet would document a throwaway default app's task instead.
+import workers.app  # noqa: F401
 from inventory.models import StockRecord
 from tests.inventory.factories import StockRecordFactory
 

@@ -2,7 +2,7 @@
 
 import factory
 
-from inventory.models import StockMovement, StockRecord
+from inventory.models import Reservation, StockMovement, StockRecord
 
 
 class StockRecordFactory(factory.django.DjangoModelFactory):
@@ -27,3 +27,11 @@ class StockMovementFactory(factory.django.DjangoModelFactory):
     reserved_after = factory.LazyAttribute(lambda movement: movement.stock_record.reserved)
     reason = "Goods received"
     actor = "admin"
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reservation
+
+    order_id = factory.Faker("uuid4", cast_to=None)
+    status = Reservation.Status.RESERVED

@@ -1,9 +1,14 @@
-"""The inventory admin shows levels and the ledger; it changes levels only via `stock_adjust`."""
+"""The inventory admin shows levels, reservations and the ledger; it changes levels only via
+`stock_adjust`."""
+
+import uuid
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from inventory.models import StockMovement
+from inventory import services
+from inventory.models import Reservation, StockMovement
+from shop.contract import StockLine
 from tests.inventory.factories import StockMovementFactory, StockRecordFactory
 from tests.inventory.snapshots import snapshot
 
@@ -163,3 +168,78 @@ def test_ledger_list_and_movement_page_render_read_only(superuser_client, record
     assert (listing.status_code, search.status_code, page.status_code) == (200, 200, 200)
     assert list(listing.context["cl"].result_list) == [movement]
     assert 'name="reason"' not in page.content.decode()
+
+
+RESERVATIONS_URL = "/admin/inventory/inventory/reservation/"
+
+
+@pytest.fixture
+def reservation(record):
+    services.stock_reserve(
+        order_id="7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        lines=[StockLine(product_id=record.product_id, quantity=2)],
+    )
+    return Reservation.objects.get()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"status__exact": "reserved"},
+        {"status__exact": "rejected"},
+        {"q": "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
+        {"q": "not-a-uuid"},
+    ],
+)
+def test_reservation_list_renders_searches_and_filters(superuser_client, reservation, query):
+    response = superuser_client.get(RESERVATIONS_URL, query)
+
+    assert response.status_code == 200
+
+
+def test_reservation_search_by_order_id_finds_it(superuser_client, reservation):
+    services.stock_release(order_id=uuid.uuid4(), reason="cancelled")
+
+    response = superuser_client.get(RESERVATIONS_URL, {"q": str(reservation.order_id)})
+
+    assert list(response.context["cl"].result_list) == [reservation]
+
+
+def test_reservation_filter_by_status(superuser_client, reservation):
+    services.stock_release(order_id=uuid.uuid4(), reason="cancelled")
+
+    response = superuser_client.get(RESERVATIONS_URL, {"status__exact": "reserved"})
+
+    assert list(response.context["cl"].result_list) == [reservation]
+
+
+def test_reservation_page_shows_its_lines_read_only(superuser_client, reservation):
+    response = superuser_client.get(f"{RESERVATIONS_URL}{reservation.pk}/change/")
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="status"' not in content
+    assert 'name="lines-0-quantity"' not in content
+    assert f"{MOVEMENTS_URL}?q={reservation.order_id}" in content
+    assert response.context["inline_admin_formsets"][0].formset.queryset.count() == 1
+
+
+def test_reservations_cannot_be_added_changed_or_deleted(superuser_client, reservation):
+    add = superuser_client.get(f"{RESERVATIONS_URL}add/")
+    change = superuser_client.post(
+        f"{RESERVATIONS_URL}{reservation.pk}/change/", {"status": "released"}
+    )
+    delete = superuser_client.post(f"{RESERVATIONS_URL}{reservation.pk}/delete/", {"post": "yes"})
+
+    assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+    reservation.refresh_from_db()
+    assert reservation.status == Reservation.Status.RESERVED
+
+
+def test_ledger_search_by_order_id_finds_the_orders_movements(superuser_client, reservation):
+    StockMovementFactory()  # another product's adjustment
+
+    response = superuser_client.get(MOVEMENTS_URL, {"q": str(reservation.order_id)})
+
+    assert [movement.kind for movement in response.context["cl"].result_list] == ["reservation"]

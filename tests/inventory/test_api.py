@@ -3,7 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+from inventory import services
 from inventory.models import StockMovement
+from shop.contract import StockLine
 from tests.conftest import Caller
 from tests.inventory.factories import StockMovementFactory, StockRecordFactory
 from tests.inventory.snapshots import snapshot
@@ -345,3 +347,25 @@ def test_customer_token_does_not_make_a_staff_caller(record):
     response = impostor.client().post(ADJUST_URL, {"delta": 5, "reason": "x"}, format="json")
 
     assert response.status_code == 403
+
+
+def test_movements_show_the_order_sagas_changes_with_their_order_id(record, staff):
+    paid, cancelled = "7c9e6679-7425-40de-944b-e07fc1f90ae7", "16fd2706-8baf-433b-82eb-8c7fada847da"
+    for order_id in (paid, cancelled):
+        services.stock_reserve(order_id=order_id, lines=[StockLine(product_id=42, quantity=2)])
+    services.stock_commit(order_id=paid)
+    services.stock_release(order_id=cancelled, reason="cancelled")
+
+    response = staff.client().get(MOVEMENTS_URL)
+
+    results = response.json()["results"]
+    assert [
+        (r["kind"], r["order_id"], r["delta_on_hand"], r["delta_reserved"], r["actor"])
+        for r in results
+    ] == [
+        ("release", cancelled, 0, -2, "saga"),
+        ("commit", paid, -2, -2, "saga"),
+        ("reservation", cancelled, 0, 2, "saga"),
+        ("reservation", paid, 0, 2, "saga"),
+    ]
+    assert (results[0]["on_hand_after"], results[0]["reserved_after"]) == (8, 3)

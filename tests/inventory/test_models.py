@@ -1,11 +1,11 @@
-"""The database's constraints and the ledger's append-only rule."""
+"""The database's constraints (stock levels, reservations) and the ledger's append-only rule."""
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from inventory.models import AppendOnlyError, StockMovement, StockRecord
-from tests.inventory.factories import StockMovementFactory, StockRecordFactory
+from inventory.models import AppendOnlyError, ReservationLine, StockMovement, StockRecord
+from tests.inventory.factories import ReservationFactory, StockMovementFactory, StockRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +99,34 @@ def test_a_stock_record_with_movements_cannot_be_deleted():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         movement.stock_record.delete()
+
+
+def test_database_rejects_a_second_reservation_for_the_same_order():
+    reservation = ReservationFactory()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReservationFactory(order_id=reservation.order_id)
+
+
+def test_database_rejects_a_reservation_with_an_unknown_status():
+    with pytest.raises(IntegrityError, match="reservation_status_valid"), transaction.atomic():
+        ReservationFactory(status="lost")
+
+
+@pytest.mark.parametrize("quantity", [0, -1])
+def test_database_rejects_a_reservation_line_without_units(quantity):
+    reservation = ReservationFactory()
+
+    with (
+        pytest.raises(IntegrityError, match="reservation_line_quantity_positive"),
+        transaction.atomic(),
+    ):
+        ReservationLine.objects.create(reservation=reservation, product_id=1, quantity=quantity)
+
+
+def test_database_rejects_two_lines_of_one_product_in_a_reservation():
+    reservation = ReservationFactory()
+    ReservationLine.objects.create(reservation=reservation, product_id=1, quantity=1)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReservationLine.objects.create(reservation=reservation, product_id=1, quantity=2)

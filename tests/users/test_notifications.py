@@ -201,15 +201,14 @@ def test_unknown_kind_is_refused_clearly():
     assert mail.outbox == []
 
 
-def test_unknown_kind_ends_dead_for_staff_to_replay(settings):
-    settings.SHOP_MESSAGE_MAX_DELIVERIES = 3
+def test_unknown_kind_ends_dead_at_once_for_staff_to_replay():
     user = UserFactory()
     message_id = str(uuid.uuid4())
 
     status = deliver({"user_id": user.pk, "kind": "birthday"}, message_id)
 
     inbox = InboxMessage.objects.get(message_id=message_id)
-    assert (status, inbox.deliveries) == (InboxMessage.Status.DEAD, 3)
+    assert (status, inbox.deliveries) == (InboxMessage.Status.DEAD, 1)
     assert "birthday" in inbox.last_error
     assert mail.outbox == []
 

@@ -1,0 +1,75 @@
+"""Inventory's Celery entry points: the order saga's stock steps and the catalog's product events.
+
+Thin: the `consumer` wrapper parses the payload into the contract's message and each task calls
+one service. Every one runs inside `shop.messaging.consumer.consume`: once per message id
+(the Celery task id, which is the producer's outbox row id), in a transaction with the
+processed-message record; `acks_late` and `reject_on_worker_lost`, so a worker dying mid-task
+means a redelivery, not a loss.
+"""
+
+from inventory import services
+from shop.contract import (
+    INVENTORY_PRODUCT_SYNC,
+    INVENTORY_STOCK_COMMIT,
+    INVENTORY_STOCK_RELEASE,
+    INVENTORY_STOCK_RESERVE,
+    CommitStock,
+    ProductChanged,
+    ReleaseStock,
+    ReserveStock,
+)
+from shop.messaging.consumer import consumer
+
+
+@consumer(INVENTORY_STOCK_RESERVE)
+def stock_reserve(message: ReserveStock) -> None:
+    """Reserve all lines of an order or none, and answer orders (StockReserved/StockRejected).
+
+    Trigger: orders placed an order (`ReserveStock`).
+    Idempotency: the message id (inbox), and the order id (one `Reservation` per order): a
+    replay under a new id touches no stock and records the same answer again.
+    Retries: database unreachable, retried with capped backoff until it is back; any other
+    error, retried with exponential backoff up to SHOP_MESSAGE_MAX_DELIVERIES deliveries, then
+    dead for staff to replay. Out of stock is not an error: it is answered with StockRejected.
+    """
+    services.stock_reserve(order_id=message.order_id, lines=message.lines)
+
+
+@consumer(INVENTORY_STOCK_RELEASE)
+def stock_release(message: ReleaseStock) -> None:
+    """Give an order's reserved units back.
+
+    Trigger: orders cancelled or expired an order (`ReleaseStock`).
+    Idempotency: the message id (inbox), and the reservation's status (only `reserved` is
+    released); with no reservation yet, a tombstone makes the late reserve request reserve
+    nothing.
+    Retries: as every consumer: database errors until it is back, others up to
+    SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
+    """
+    services.stock_release(order_id=message.order_id, reason=message.reason)
+
+
+@consumer(INVENTORY_STOCK_COMMIT)
+def stock_commit(message: CommitStock) -> None:
+    """Take a paid order's reserved units out of stock (on_hand and reserved both drop).
+
+    Trigger: orders took payment for an order (`CommitStock`).
+    Idempotency: the message id (inbox), and the reservation's status (only `reserved` is
+    committed; anything else is logged and left alone).
+    Retries: as every consumer: database errors until it is back, others up to
+    SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
+    """
+    services.stock_commit(order_id=message.order_id)
+
+
+@consumer(INVENTORY_PRODUCT_SYNC)
+def product_sync(message: ProductChanged) -> None:
+    """Make a product known to inventory (a stock record, 0 on hand) and keep its SKU current.
+
+    Trigger: products created or changed a product (`ProductChanged`).
+    Idempotency: the message id (inbox), the unique product id, and the product's `version`
+    (an event no newer than the one applied changes nothing, whatever the delivery order).
+    Retries: as every consumer: database errors until it is back, others up to
+    SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
+    """
+    services.product_sync(product_id=message.product_id, sku=message.sku, version=message.version)
