@@ -1,9 +1,13 @@
 """Staff's view of orders: read-only, since every change of an order goes through its services."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from orders.models import Order, OrderLine, OrderStatusChange
+from orders.models import CatalogProduct, Order, OrderLine, OrderStatusChange, Payment
+from orders.services import order_cancel
+from shop.auth import Principal
+from shop.errors import DomainError
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -35,6 +39,28 @@ class OrderStatusChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = (
+        "created_at",
+        "status",
+        "amount",
+        "currency",
+        "card_last4",
+        "provider_reference",
+        "failure_reason",
+    )
+    readonly_fields = fields
+
+
+def staff_principal(request: HttpRequest) -> Principal:
+    """The admin's signed-in user as the principal the services expect from a token."""
+    user = request.user
+    return Principal(
+        {"user_id": str(user.pk), "username": user.get_username(), "is_staff": user.is_staff}
+    )
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("id", "username", "user_id", "status", "total", "currency", "created_at")
@@ -55,7 +81,8 @@ class OrderAdmin(admin.ModelAdmin):
         "updated_at",
     )
     fields = readonly_fields
-    inlines = (OrderLineInline, OrderStatusChangeInline)
+    inlines = (OrderLineInline, PaymentInline, OrderStatusChangeInline)
+    actions = ("cancel_selected",)
 
     # Prices and totals are what the customer agreed to, and a status changed by hand would
     # skip releasing or committing stock; orders are only ever written by orders.services.
@@ -66,4 +93,58 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return False
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.cancel_order")
+
+    @admin.action(description="Cancel selected orders", permissions=["cancel"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        # Each through order_cancel: the same guarded transition, history and stock release as
+        # a customer's cancel; orders past cancelling are reported, not forced.
+        principal = staff_principal(request)
+        cancelled, refused = 0, []
+        for order in queryset:
+            try:
+                order_cancel(order=order, principal=principal)
+            except DomainError as error:
+                refused.append(f"{order.pk}: {error.message}")
+            else:
+                cancelled += 1
+        if cancelled:
+            self.message_user(request, f"{cancelled} order(s) cancelled.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, f"Not cancelled: {'; '.join(refused)}", messages.WARNING)
+
+
+@admin.register(CatalogProduct)
+class CatalogProductAdmin(admin.ModelAdmin):
+    """The copy kept from the products service's events: changed there, never here."""
+
+    list_display = ("product_id", "sku", "name", "price", "currency", "is_active", "version")
+    list_filter = ("is_active",)
+    search_fields = ("sku", "name", "=product_id")
+    readonly_fields = (
+        "product_id",
+        "version",
+        "sku",
+        "name",
+        "price",
+        "currency",
+        "is_active",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: CatalogProduct | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: CatalogProduct | None = None
+    ) -> bool:
         return False

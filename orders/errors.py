@@ -1,9 +1,43 @@
 """The orders service's domain errors; `shop.api.errors` maps them to HTTP."""
 
-from shop.errors import NotFound
+from shop.errors import Conflict, DomainError, NotFound
 
 
 class OrderNotFound(NotFound):
     # Also raised for an order that exists but is someone else's: the same answer for both,
     # so that an order id never reveals whether it exists.
     code = "order_not_found"
+
+
+class OrderNotPayable(Conflict):
+    code = "order_not_payable"
+    default_message = "Only an order awaiting payment, with its stock still reserved, can be paid."
+
+
+class OrderNotCancellable(Conflict):
+    code = "order_not_cancellable"
+    default_message = "Only a pending order or one awaiting payment can be cancelled."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    default_message = (
+        "This Idempotency-Key was already used with a different request; use a new key."
+    )
+
+
+class PaymentDeclined(DomainError):
+    """The provider refused the card. The order stays payable, with another card."""
+
+    code = "payment_declined"
+    status_code = 402
+    default_message = "The card was declined."
+
+
+class PaymentUnavailable(DomainError):
+    """The payment provider could not be reached or failed; nothing was recorded, and a retry
+    reuses the attempt's idempotency key, so it cannot charge twice."""
+
+    code = "payment_unavailable"
+    status_code = 503
+    default_message = "The payment could not be completed; please try again."

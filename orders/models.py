@@ -11,6 +11,10 @@ from django.utils import timezone
 
 MIN_LINE_QUANTITY = 1
 MAX_LINE_QUANTITY = 1000
+MAX_ORDER_LINES = 50
+# The largest amount a DecimalField(max_digits=12, decimal_places=2) holds.
+MAX_AMOUNT = Decimal("9999999999.99")
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 
 def default_currency() -> str:
@@ -48,10 +52,17 @@ class Order(models.Model):
     class Meta:
         # The id breaks ties so that pages never repeat or skip an order.
         ordering = ("-created_at", "-id")
+        permissions = [("cancel_order", "Can cancel orders")]
         indexes = [
             # Leads with user_id, so it also serves every lookup of one user's orders.
             models.Index(fields=["user_id", "-created_at"], name="orders_user_newest_first"),
             models.Index(fields=["status", "-created_at"], name="orders_status_newest_first"),
+            # The expiry scan's only query: orders awaiting payment whose reservation ran out.
+            models.Index(
+                fields=["reserved_until"],
+                condition=Q(status=OrderStatus.AWAITING_PAYMENT),
+                name="orders_awaiting_payment_due",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
@@ -122,3 +133,97 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class CatalogProduct(models.Model):
+    """Orders' read-only copy of a product in the catalog, kept by the products service's
+    `ProductChanged` events, so that an order is validated and priced without calling products.
+
+    Written only by `catalog_product_sync`; `version` is the catalog's, and a copy is only ever
+    replaced by a newer one, so deliveries out of order leave the newest state.
+    """
+
+    product_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField()
+    sku = models.CharField("SKU", max_length=64)
+    name = models.CharField(max_length=255)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    is_active = models.BooleanField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("product_id",)
+        verbose_name = "catalog product"
+        verbose_name_plural = "catalog (copy)"
+
+    def __str__(self) -> str:
+        return f"{self.sku} (product {self.product_id}, v{self.version})"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a customer placed an order with: the same key again returns that
+    order instead of placing another. The unique constraint, not a lookup, decides a race
+    between two requests carrying one key."""
+
+    user_id = models.BigIntegerField()
+    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
+    # sha256 of the canonical JSON of the placement's input: a key reused with another body
+    # is refused, not silently answered with an order the client did not ask for.
+    request_fingerprint = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="idempotency_keys")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_id", "key"], name="orders_idempotencykey_one_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} (user {self.user_id})"
+
+
+class PaymentStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    DECLINED = "declined", "Declined"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Payment(models.Model):
+    """One attempt to charge a card for an order. Only the last four digits of the card are
+    kept: the full number is handed to the provider and never stored."""
+
+    Status = PaymentStatus
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+    card_last4 = models.CharField("card (last 4 digits)", max_length=4)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentStatus.values), name="orders_payment_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="orders_payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(card_last4__regex=r"^[0-9]{4}$"),
+                name="orders_payment_card_last4_is_4_digits",
+            ),
+            # The database's own guard against charging an order twice.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status=PaymentStatus.SUCCEEDED),
+                name="orders_payment_one_succeeded_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.amount} {self.currency} (card ...{self.card_last4})"

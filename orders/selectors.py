@@ -40,3 +40,20 @@ def order_get_for_user(*, order_id: UUID, principal: Principal) -> Order:
         return orders.get(pk=order_id)
     except Order.DoesNotExist:
         raise OrderNotFound from None
+
+
+def order_get_for_owner(*, order_id: UUID, principal: Principal) -> Order:
+    """The order, if `principal` placed it; otherwise `OrderNotFound`, staff included: only
+    the customer pays for their order."""
+    try:
+        return _orders_with_details().get(pk=order_id, user_id=int(principal.id))
+    except Order.DoesNotExist:
+        raise OrderNotFound from None
+
+
+def order_get(*, order_id: UUID) -> Order:
+    """Any order with its details, for services and tasks (no caller to scope by)."""
+    try:
+        return _orders_with_details().get(pk=order_id)
+    except Order.DoesNotExist:
+        raise OrderNotFound from None

@@ -1,10 +1,22 @@
-"""Shapes of the orders API: query input validated here, read-only output."""
+"""Shapes of the orders API: input serializers name exactly the writable fields (so prices,
+totals and statuses can never be sent), output serializers are read-only."""
 
 from rest_framework import serializers
 
-from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from orders.models import (
+    MAX_LINE_QUANTITY,
+    MAX_ORDER_LINES,
+    MIN_LINE_QUANTITY,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+)
+from orders.payments import CARD_EXPIRY_MAX_YEAR, CARD_EXPIRY_MIN_YEAR, Card
+from shop.errors import InvalidInput
 
 BIGINT_MAX = 2**63 - 1
+SHIPPING_ADDRESS_MAX_LENGTH = 1000
 
 
 class OrderListInputSerializer(serializers.Serializer):
@@ -50,3 +62,41 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "history",
         )
         read_only_fields = fields
+
+
+class OrderItemInputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
+    quantity = serializers.IntegerField(min_value=MIN_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY)
+
+
+class OrderPlaceInputSerializer(serializers.Serializer):
+    # A ListField rather than `many=True`: its own errors read `{"items": ["message"]}`.
+    items = serializers.ListField(
+        child=OrderItemInputSerializer(), allow_empty=False, max_length=MAX_ORDER_LINES
+    )
+    shipping_address = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SHIPPING_ADDRESS_MAX_LENGTH
+    )
+
+
+class OrderPayInputSerializer(serializers.Serializer):
+    """A card; its rules (digits, Luhn checksum, expiry) are `orders.payments.Card`'s."""
+
+    card_number = serializers.CharField(
+        max_length=40, help_text="12 to 19 digits; spaces between them are ignored."
+    )
+    exp_month = serializers.IntegerField(required=False, min_value=1, max_value=12)
+    exp_year = serializers.IntegerField(
+        required=False, min_value=CARD_EXPIRY_MIN_YEAR, max_value=CARD_EXPIRY_MAX_YEAR
+    )
+    cvc = serializers.CharField(required=False, min_length=3, max_length=4)
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            return {"card": Card.from_input(**attrs)}
+        except InvalidInput as error:
+            raise serializers.ValidationError(error.errors) from None
+
+
+class ErrorOutputSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)

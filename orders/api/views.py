@@ -1,17 +1,45 @@
-"""HTTP interface of the orders service: parse, call a selector, render."""
+"""HTTP interface of the orders service: parse, call a service or selector, render."""
 
 from uuid import UUID
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.serializers import OrderListInputSerializer, OrderOutputSerializer
+from orders.api.serializers import (
+    ErrorOutputSerializer,
+    OrderListInputSerializer,
+    OrderOutputSerializer,
+    OrderPayInputSerializer,
+    OrderPlaceInputSerializer,
+)
 from orders.models import Order
-from orders.selectors import order_get_for_user, order_list
+from orders.selectors import order_get_for_owner, order_get_for_user, order_list
+from orders.services import order_cancel, order_pay, order_place
+from orders.services.placement import IDEMPOTENCY_KEY_HEADER
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_KEY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Up to 255 printable ASCII characters, unique per placement. The same key with the "
+        "same body answers the order placed first; with another body, 409."
+    ),
+)
+NOT_FOUND = OpenApiResponse(ErrorOutputSerializer, description="Not your order, or no such order.")
+FIELD_ERRORS = OpenApiResponse(description='Field errors: `{"field": ["message", ...]}`.')
 
 
 @extend_schema_view(
@@ -32,6 +60,42 @@ class OrderListView(generics.ListAPIView):
         filters.is_valid(raise_exception=True)
         return order_list(principal=self.request.user, **filters.validated_data)
 
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        # The browsable API's form for POST shows what may be sent, not the order.
+        if self.request is not None and self.request.method == "POST":
+            return OrderPlaceInputSerializer
+        return OrderOutputSerializer
+
+    @extend_schema(
+        request=OrderPlaceInputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            202: OpenApiResponse(
+                OrderOutputSerializer,
+                description="Placed (status pending; stock is reserved asynchronously), or "
+                "the order placed earlier with this Idempotency-Key. Location: the order.",
+            ),
+            400: FIELD_ERRORS,
+            409: OpenApiResponse(
+                ErrorOutputSerializer, description="Idempotency-Key reused with another body."
+            ),
+        },
+        summary="Place an order",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = OrderPlaceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order, is_replay = order_place(
+            principal=request.user,
+            idempotency_key=request.headers.get(IDEMPOTENCY_KEY_HEADER),
+            **serializer.validated_data,
+        )
+        headers = {"Location": reverse("order-detail", kwargs={"order_id": order.id})}
+        if is_replay:
+            headers["Idempotent-Replayed"] = "true"
+        data = OrderOutputSerializer(order).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers=headers)
+
 
 class OrderDetailView(APIView):
     @extend_schema(
@@ -40,4 +104,49 @@ class OrderDetailView(APIView):
     )
     def get(self, request: Request, order_id: UUID) -> Response:
         order = order_get_for_user(order_id=order_id, principal=request.user)
+        return Response(OrderOutputSerializer(order).data)
+
+
+class OrderPayView(APIView):
+    @extend_schema(
+        request=OrderPayInputSerializer,
+        responses={
+            200: OrderOutputSerializer,
+            400: FIELD_ERRORS,
+            402: OpenApiResponse(
+                ErrorOutputSerializer, description="Declined; the order stays payable."
+            ),
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorOutputSerializer, description="Not awaiting payment, or reservation over."
+            ),
+        },
+        summary="Pay for an order awaiting payment (its customer only)",
+    )
+    def post(self, request: Request, order_id: UUID) -> Response:
+        # Found first, so that someone else's order is a 404 whatever the body holds.
+        order = order_get_for_owner(order_id=order_id, principal=request.user)
+        serializer = OrderPayInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_pay(
+            order=order, principal=request.user, payment=serializer.validated_data["card"]
+        )
+        return Response(OrderOutputSerializer(order).data)
+
+
+class OrderCancelView(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: OrderOutputSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorOutputSerializer, description="Neither pending nor awaiting payment."
+            ),
+        },
+        summary="Cancel an order and release its stock (owner or staff)",
+    )
+    def post(self, request: Request, order_id: UUID) -> Response:
+        order = order_get_for_user(order_id=order_id, principal=request.user)
+        order = order_cancel(order=order, principal=request.user)
         return Response(OrderOutputSerializer(order).data)

@@ -6,7 +6,14 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from orders.models import (
+    CatalogProduct,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    Payment,
+)
 
 # The statuses an order passes through to reach each status, in order.
 STATUS_PATHS: dict[str, list[tuple[str, str]]] = {
@@ -85,3 +92,30 @@ class OrderFactory(factory.django.DjangoModelFactory):
             OrderStatusChange.objects.create(
                 order=order, status=status, reason=reason, at=started + timedelta(seconds=step)
             )
+
+
+class CatalogProductFactory(factory.django.DjangoModelFactory):
+    """A product as orders knows it from the catalog's events: active, in the shop's currency."""
+
+    class Meta:
+        model = CatalogProduct
+
+    product_id = factory.Sequence(lambda n: 5000 + n)
+    version = 1
+    sku = factory.LazyAttribute(lambda product: f"SKU-{product.product_id}")
+    name = factory.LazyAttribute(lambda product: f"Product {product.product_id}")
+    price = Decimal("10.00")
+    currency = "USD"
+    is_active = True
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    order = factory.SubFactory(OrderFactory)
+    amount = factory.LazyAttribute(lambda payment: payment.order.total)
+    currency = "USD"
+    status = Payment.Status.SUCCEEDED
+    card_last4 = "4242"
+    provider_reference = factory.Sequence(lambda n: f"test_ch_{n}")

@@ -20,7 +20,13 @@ def test_schema_describes_the_orders_api(anonymous):
     response = anonymous.get("/api/schema/orders/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     paths = response.json()["paths"]
-    assert set(paths) >= {"/api/orders/", "/api/orders/{order_id}/"}
+    assert set(paths) >= {
+        "/api/orders/",
+        "/api/orders/{order_id}/",
+        "/api/orders/{order_id}/pay/",
+        "/api/orders/{order_id}/cancel/",
+    }
+    assert set(paths["/api/orders/"]) >= {"get", "post"}
 
 
 def test_schema_generates_without_warnings(tmp_path):

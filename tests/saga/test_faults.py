@@ -162,13 +162,21 @@ def test_a_message_delivered_twice_takes_effect_once(shop, customer):
 
 def test_poison_message_ends_dead_after_bounded_deliveries_and_others_keep_flowing(shop, customer):
     poison_id = str(uuid.uuid4())
-    # A product id beyond PostgreSQL's bigint: parses as the contract says, fails in the database
-    # on every delivery.
-    poison = {"order_id": str(uuid.uuid4()), "lines": [{"product_id": 10**30, "quantity": 1}]}
+    # Well-formed by the contract, but its SKU is longer than inventory's column: the database
+    # refuses it on every delivery.
+    poison = {
+        "product_id": 987654321,
+        "version": 1,
+        "sku": "X" * 5000,
+        "name": "Poison",
+        "price": "1.00",
+        "currency": "USD",
+        "is_active": True,
+    }
 
     with celery_app.connection_for_write(shop.stack.config.env["CELERY_BROKER_URL"]) as connection:
         celery_app.send_task(
-            "inventory.stock_reserve", kwargs=poison, task_id=poison_id, connection=connection
+            "inventory.product_sync", kwargs=poison, task_id=poison_id, connection=connection
         )
     product_id = shop.new_product(stock=3)
     order = shop.place(customer, [{"product_id": product_id, "quantity": 1}])

@@ -1,0 +1,135 @@
+"""Paying for an order: one charge per order, however many requests race for it."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.errors import OrderNotFound, OrderNotPayable, PaymentDeclined, PaymentUnavailable
+from orders.models import Order, OrderStatus, Payment, PaymentStatus
+from orders.payments import (
+    Card,
+    ChargeResult,
+    PaymentProvider,
+    PaymentProviderError,
+    payment_provider,
+)
+from orders.selectors import order_get
+from orders.services.transitions import order_notification, order_transition
+from shop.auth import Principal
+from shop.contract import CommitStock
+from shop.messaging.outbox import outbox_enqueue
+
+logger = logging.getLogger(__name__)
+
+FAILURE_REASON_MAX_LENGTH = Payment._meta.get_field("failure_reason").max_length
+
+
+def order_pay(*, order: Order, principal: Principal, payment: Card) -> Order:
+    """Charge `payment` for the order and mark it paid, committing its stock in inventory.
+
+    Only the customer who placed it pays (anyone else, staff included, gets `OrderNotFound`),
+    only while it awaits payment with its reservation still running (`OrderNotPayable`
+    otherwise). A declined card is recorded and answered with `PaymentDeclined`; the order stays
+    payable. `PaymentUnavailable` when the provider fails: nothing is recorded.
+
+    The order's row is locked from the check until the outcome commits, so a second payment of
+    the same order waits and then finds it paid (one charge), and a cancel or the expiry scan
+    cannot move it while the card is charged. The charge's idempotency key is the order and the
+    attempt's number, so retrying after a crash mid-charge cannot charge twice at the provider.
+    """
+    if order.user_id != int(principal.id):
+        raise OrderNotFound
+    provider = payment_provider()
+    declined: ChargeResult | None = None
+    is_refunded = False
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().filter(pk=order.pk).first()
+        if locked is None:
+            raise OrderNotFound
+        _check_payable(order=locked)
+        attempt = Payment.objects.filter(order=locked).count() + 1
+        idempotency_key = f"order-{locked.pk}-payment-{attempt}"
+        try:
+            charge = provider.charge(
+                amount=locked.total,
+                currency=locked.currency,
+                card_number=payment.number,
+                idempotency_key=idempotency_key,
+            )
+        except PaymentProviderError as error:
+            logger.warning("payment provider failed for order %s: %r", locked.pk, error)
+            raise PaymentUnavailable from error
+        if not charge.is_successful:
+            _payment_record(
+                order=locked, card=payment, charge=charge, status=PaymentStatus.DECLINED
+            )
+            declined = charge
+        elif order_transition(
+            order_id=locked.pk,
+            from_statuses=[OrderStatus.AWAITING_PAYMENT],
+            to_status=OrderStatus.PAID,
+            reason="payment captured",
+        ):
+            _payment_record(
+                order=locked, card=payment, charge=charge, status=PaymentStatus.SUCCEEDED
+            )
+            outbox_enqueue(CommitStock(order_id=str(locked.pk)))
+            outbox_enqueue(order_notification(order=locked, kind="order_paid"))
+        else:
+            # Unreachable while the row lock is held; kept so that a charge whose transition
+            # lost (to an expiry or a cancel) is never kept without the order being paid.
+            _refund(
+                provider=provider, order=locked, card=payment, charge=charge, key=idempotency_key
+            )
+            is_refunded = True
+    if declined is not None:
+        # Raised after the commit, so the declined attempt stays on record.
+        raise PaymentDeclined(f"The card was declined: {declined.failure_reason}.")
+    if is_refunded:
+        raise OrderNotPayable("This order can no longer be paid; the charge was refunded.")
+    return order_get(order_id=order.pk)
+
+
+def _check_payable(*, order: Order) -> None:
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise OrderNotPayable(
+            f"This order is {order.status}; only an order awaiting payment can be paid."
+        )
+    if order.reserved_until is None or order.reserved_until <= timezone.now():
+        raise OrderNotPayable(
+            "The stock reservation of this order has run out; it can no longer be paid."
+        )
+
+
+def _payment_record(*, order: Order, card: Card, charge: ChargeResult, status: str) -> Payment:
+    return Payment.objects.create(
+        order=order,
+        amount=order.total,
+        currency=order.currency,
+        status=status,
+        card_last4=card.last4,
+        provider_reference=charge.reference,
+        failure_reason=charge.failure_reason[:FAILURE_REASON_MAX_LENGTH],
+    )
+
+
+def _refund(
+    *, provider: PaymentProvider, order: Order, card: Card, charge: ChargeResult, key: str
+) -> None:
+    logger.error("order %s left awaiting_payment while charged; refunding", order.pk)
+    provider.refund(
+        reference=charge.reference,
+        amount=order.total,
+        currency=order.currency,
+        idempotency_key=f"{key}-refund",
+    )
+    Payment.objects.create(
+        order=order,
+        amount=order.total,
+        currency=order.currency,
+        status=PaymentStatus.REFUNDED,
+        card_last4=card.last4,
+        provider_reference=charge.reference,
+        failure_reason="refunded: the order was no longer payable",
+    )

@@ -1,0 +1,228 @@
+"""Placing an order: validated and priced from the local catalog copy, idempotent by key."""
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from orders.errors import IdempotencyKeyReused
+from orders.models import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    MAX_AMOUNT,
+    MAX_LINE_QUANTITY,
+    MAX_ORDER_LINES,
+    MIN_LINE_QUANTITY,
+    CatalogProduct,
+    IdempotencyKey,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+)
+from orders.selectors import order_get
+from shop.auth import Principal
+from shop.contract import ReserveStock, StockLine
+from shop.errors import Conflict, InvalidInput
+from shop.messaging.outbox import outbox_enqueue
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+BIGINT_MAX = 2**63 - 1
+
+
+class _IdempotencyKeyTaken(Exception):
+    """A concurrent request with the same key committed its order first."""
+
+
+def order_place(
+    *,
+    principal: Principal,
+    items: Sequence[Mapping[str, Any]],
+    shipping_address: str = "",
+    idempotency_key: str | None = None,
+) -> tuple[Order, bool]:
+    """Record a pending order for `items` (`[{"product_id", "quantity"}]`) and ask inventory to
+    reserve its stock; return the order and whether it is a replay of an earlier placement.
+
+    Lines of one product are merged. Every product must be in the catalog copy and active; names,
+    SKUs and prices are copied from it and the total is computed here, never taken from a client.
+    With an `idempotency_key`, the same key and the same input return the order placed first
+    (no new order, no new message); the same key with other input is refused with 409.
+    """
+    user_id = int(principal.id)
+    quantities = _merged_quantities(items)
+    key = _idempotency_key_clean(idempotency_key)
+    fingerprint = request_fingerprint(items=items, shipping_address=shipping_address)
+    if key is not None:
+        replayed = _idempotent_replay(user_id=user_id, key=key, fingerprint=fingerprint)
+        if replayed is not None:
+            return replayed, True
+    products = _orderable_products(quantities)
+    try:
+        with transaction.atomic():
+            order = _order_create(
+                principal=principal,
+                quantities=quantities,
+                products=products,
+                shipping_address=shipping_address,
+            )
+            if key is not None:
+                _idempotency_key_claim(
+                    user_id=user_id, key=key, fingerprint=fingerprint, order=order
+                )
+    except _IdempotencyKeyTaken:
+        # This request's order was rolled back; the winner's is committed and answers it.
+        replayed = _idempotent_replay(user_id=user_id, key=key, fingerprint=fingerprint)
+        if replayed is None:  # the winner's order vanished: nothing sane to answer
+            raise Conflict("A request with this Idempotency-Key is in progress.") from None
+        return replayed, True
+    return order_get(order_id=order.pk), False
+
+
+def request_fingerprint(*, items: Sequence[Mapping[str, Any]], shipping_address: str) -> str:
+    """sha256 of the canonical JSON of the placement's input: keys sorted, no whitespace,
+    lines in the order given (before merging), fields the service ignores left out."""
+    body = {
+        "items": [
+            {"product_id": int(item["product_id"]), "quantity": int(item["quantity"])}
+            for item in items
+        ],
+        "shipping_address": shipping_address,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _merged_quantities(items: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    """Quantity per product, lines of one product added up; refuses what the contract refuses."""
+    if not 1 <= len(items) <= MAX_ORDER_LINES:
+        raise InvalidInput({"items": [f"An order has 1 to {MAX_ORDER_LINES} lines."]})
+    quantities: dict[int, int] = {}
+    for item in items:
+        product_id, quantity = item["product_id"], item["quantity"]
+        if not (_is_integer(product_id) and 1 <= product_id <= BIGINT_MAX):
+            raise InvalidInput({"items": ["A product id is a positive integer."]})
+        if not (_is_integer(quantity) and MIN_LINE_QUANTITY <= quantity <= MAX_LINE_QUANTITY):
+            raise InvalidInput(
+                {"items": [f"Quantities are {MIN_LINE_QUANTITY} to {MAX_LINE_QUANTITY}."]}
+            )
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    too_many = [product_id for product_id, total in quantities.items() if total > MAX_LINE_QUANTITY]
+    if too_many:
+        raise InvalidInput(
+            {
+                "items": [
+                    f"Product {product_id}: at most {MAX_LINE_QUANTITY} units per order."
+                    for product_id in too_many
+                ]
+            }
+        )
+    return quantities
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _orderable_products(quantities: Mapping[int, int]) -> dict[int, CatalogProduct]:
+    products = CatalogProduct.objects.in_bulk(list(quantities))
+    errors = []
+    for product_id in quantities:
+        product = products.get(product_id)
+        if product is None:
+            errors.append(f"Product {product_id} does not exist.")
+        elif (
+            not product.is_active
+            or product.currency != settings.SHOP_CURRENCY
+            or product.price <= 0
+        ):
+            errors.append(f"Product {product_id} is not available.")
+    if errors:
+        raise InvalidInput({"items": errors})
+    return products
+
+
+def _order_create(
+    *,
+    principal: Principal,
+    quantities: Mapping[int, int],
+    products: Mapping[int, CatalogProduct],
+    shipping_address: str,
+) -> Order:
+    """Precondition: inside the placement's transaction."""
+    lines = [
+        OrderLine(
+            product_id=product_id,
+            sku=products[product_id].sku,
+            name=products[product_id].name,
+            unit_price=products[product_id].price,
+            quantity=quantity,
+            line_total=products[product_id].price * quantity,
+        )
+        for product_id, quantity in sorted(quantities.items())
+    ]
+    total = sum((line.line_total for line in lines), Decimal("0.00"))
+    if total > MAX_AMOUNT:
+        raise InvalidInput({"items": [f"An order's total may be at most {MAX_AMOUNT}."]})
+    order = Order.objects.create(
+        user_id=int(principal.id),
+        username=principal.username,
+        status=OrderStatus.PENDING,
+        currency=settings.SHOP_CURRENCY,
+        total=total,
+        shipping_address=shipping_address,
+    )
+    for line in lines:
+        line.order = order
+    OrderLine.objects.bulk_create(lines)
+    OrderStatusChange.objects.create(order=order, status=OrderStatus.PENDING, reason="placed")
+    outbox_enqueue(
+        ReserveStock(
+            order_id=str(order.id),
+            # Sorted by product, so inventory locks stock rows in one global order.
+            lines=tuple(
+                StockLine(product_id=line.product_id, quantity=line.quantity) for line in lines
+            ),
+        )
+    )
+    return order
+
+
+def _idempotency_key_clean(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not all(
+        " " <= character <= "~" for character in key
+    ):
+        raise InvalidInput(
+            {
+                IDEMPOTENCY_KEY_HEADER: [
+                    f"Use 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters."
+                ]
+            }
+        )
+    return key
+
+
+def _idempotency_key_claim(*, user_id: int, key: str, fingerprint: str, order: Order) -> None:
+    """Precondition: inside the placement's transaction. A concurrent placement holding the
+    same key makes this INSERT wait for it; if it commits, this one raises."""
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.create(
+                user_id=user_id, key=key, request_fingerprint=fingerprint, order=order
+            )
+    except IntegrityError:
+        raise _IdempotencyKeyTaken from None
+
+
+def _idempotent_replay(*, user_id: int, key: str, fingerprint: str) -> Order | None:
+    stored = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
+    if stored is None:
+        return None
+    if stored.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused
+    return order_get(order_id=stored.order_id)

@@ -1,0 +1,209 @@
+"""Guarded transitions: a late, duplicate or out-of-place event or request changes nothing,
+except that stock reserved for an order that no longer wants it is released again."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders.errors import OrderNotCancellable, OrderNotFound, OrderNotPayable, PaymentUnavailable
+from orders.models import Order, OrderStatus, OrderStatusChange, Payment
+from orders.payments import Card
+from orders.services import (
+    order_cancel,
+    order_confirm_reservation,
+    order_expire_due,
+    order_pay,
+    order_reject,
+)
+from shop.contract import INVENTORY_STOCK_RELEASE, ReleaseStock
+from tests.orders.factories import OrderFactory
+from tests.orders.helpers import ALICE, BOB, STAFF, SUCCEEDING_CARD, drain_outbox, timeline
+
+pytestmark = pytest.mark.django_db
+
+ALL_STATUSES = list(OrderStatus.values)
+
+
+def snapshot(order: Order) -> tuple:
+    order.refresh_from_db()
+    return order.status, order.reserved_until, order.updated_at, timeline(order)
+
+
+@pytest.mark.parametrize("status", [OrderStatus.CANCELLED, OrderStatus.EXPIRED])
+def test_late_stock_reserved_releases_stock_of_order_that_no_longer_wants_it(status):
+    order = OrderFactory(status=status)
+    before = snapshot(order)
+
+    order_confirm_reservation(order_id=str(order.id))
+
+    assert snapshot(order) == before
+    assert drain_outbox() == [
+        (INVENTORY_STOCK_RELEASE, ReleaseStock(order_id=str(order.id), reason=status))
+    ]
+
+
+def test_late_stock_reserved_after_a_cancel_while_pending_keeps_it_cancelled():
+    order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
+    order_cancel(order=order, principal=ALICE)
+    drain_outbox()
+
+    order_confirm_reservation(order_id=str(order.id))
+    order_confirm_reservation(order_id=str(order.id))
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert timeline(order) == [("pending", "placed"), ("cancelled", "cancelled by customer")]
+    # Each answer releases again: inventory's release is idempotent, stranded stock is not.
+    assert (
+        drain_outbox()
+        == [(INVENTORY_STOCK_RELEASE, ReleaseStock(order_id=str(order.id), reason="cancelled"))] * 2
+    )
+
+
+@pytest.mark.parametrize(
+    "status", [OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.REJECTED]
+)
+def test_stock_reserved_again_changes_nothing(status):
+    order = OrderFactory(status=status)
+    before = snapshot(order)
+
+    order_confirm_reservation(order_id=str(order.id))
+
+    assert snapshot(order) == before
+    assert drain_outbox() == []
+
+
+@pytest.mark.parametrize("status", [s for s in ALL_STATUSES if s != OrderStatus.PENDING])
+def test_stock_rejected_for_an_order_past_pending_changes_nothing(status):
+    order = OrderFactory(status=status)
+    before = snapshot(order)
+
+    order_reject(order_id=str(order.id), reason="out of stock")
+
+    assert snapshot(order) == before
+    assert drain_outbox() == []
+
+
+def test_duplicate_stock_rejected_emails_once():
+    order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
+
+    order_reject(order_id=str(order.id), reason="out of stock")
+    order_reject(order_id=str(order.id), reason="out of stock")
+
+    assert timeline(order)[-1] == ("rejected", "out of stock")
+    assert OrderStatusChange.objects.filter(order=order, status="rejected").count() == 1
+    assert [task for task, _ in drain_outbox()] == ["users.notification_send"]
+
+
+@pytest.mark.parametrize("order_id", [str(uuid.uuid4()), "not-a-uuid"])
+def test_answers_for_unknown_orders_change_nothing(order_id):
+    order_confirm_reservation(order_id=order_id)
+    order_reject(order_id=order_id, reason="out of stock")
+
+    assert not Order.objects.exists()
+    assert drain_outbox() == []
+
+
+@pytest.mark.parametrize("status", [s for s in ALL_STATUSES if s != OrderStatus.AWAITING_PAYMENT])
+def test_pay_refuses_order_not_awaiting_payment(provider, status):
+    order = OrderFactory(status=status)
+    before = snapshot(order)
+
+    with pytest.raises(OrderNotPayable) as raised:
+        order_pay(order=order, principal=ALICE, payment=Card(number=SUCCEEDING_CARD))
+
+    assert raised.value.status_code == 409
+    assert status in raised.value.message
+    assert snapshot(order) == before
+    assert provider.charges == []
+    assert not Payment.objects.exists()
+    assert drain_outbox() == []
+
+
+def test_pay_refuses_order_whose_reservation_ran_out_before_the_scan(provider):
+    order = OrderFactory(reserved_until=timezone.now() - timedelta(seconds=1))
+
+    with pytest.raises(OrderNotPayable):
+        order_pay(order=order, principal=ALICE, payment=Card(number=SUCCEEDING_CARD))
+
+    assert provider.charges == []
+    assert order_expire_due() == 1
+
+
+@pytest.mark.parametrize("who", [BOB, STAFF], ids=["other_customer", "staff"])
+def test_only_the_customer_pays_for_an_order(provider, who):
+    order = OrderFactory()
+
+    with pytest.raises(OrderNotFound):
+        order_pay(order=order, principal=who, payment=Card(number=SUCCEEDING_CARD))
+
+    assert provider.charges == []
+
+
+def test_unreachable_provider_records_nothing_and_keeps_the_order_payable(settings):
+    settings.ORDERS_PAYMENT_PROVIDER = "tests.orders.providers.UnreachableProvider"
+    order = OrderFactory()
+    before = snapshot(order)
+
+    with pytest.raises(PaymentUnavailable) as raised:
+        order_pay(order=order, principal=ALICE, payment=Card(number=SUCCEEDING_CARD))
+
+    assert raised.value.status_code == 503
+    assert snapshot(order) == before
+    assert not Payment.objects.exists()
+    assert drain_outbox() == []
+
+
+def test_charge_whose_transition_lost_is_refunded_and_refused(settings):
+    from tests.orders.providers import LosingRaceProvider
+
+    LosingRaceProvider.reset()
+    settings.ORDERS_PAYMENT_PROVIDER = "tests.orders.providers.LosingRaceProvider"
+    order = OrderFactory()
+
+    with pytest.raises(OrderNotPayable) as raised:
+        order_pay(order=order, principal=ALICE, payment=Card(number=SUCCEEDING_CARD))
+
+    assert "refunded" in raised.value.message
+    assert len(LosingRaceProvider.charges) == len(LosingRaceProvider.refunds) == 1
+    assert list(Payment.objects.values_list("status", flat=True)) == ["refunded"]
+    assert [task for task, _ in drain_outbox()] == []
+
+
+@pytest.mark.parametrize(
+    "status",
+    [OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REJECTED],
+)
+def test_cancel_refuses_order_past_payment(status):
+    order = OrderFactory(status=status)
+    before = snapshot(order)
+
+    with pytest.raises(OrderNotCancellable) as raised:
+        order_cancel(order=order, principal=ALICE)
+
+    assert raised.value.status_code == 409
+    assert f"This order is {status}" in raised.value.message
+    assert snapshot(order) == before
+    assert drain_outbox() == []
+
+
+def test_cancel_refuses_someone_elses_order():
+    order = OrderFactory()
+
+    with pytest.raises(OrderNotFound):
+        order_cancel(order=order, principal=BOB)
+
+    assert Order.objects.get().status == OrderStatus.AWAITING_PAYMENT
+
+
+def test_expiry_changes_nothing_once_the_order_is_paid_or_cancelled():
+    paid = OrderFactory(status=OrderStatus.PAID, reserved_until=timezone.now())
+    cancelled = OrderFactory(status=OrderStatus.CANCELLED, reserved_until=timezone.now())
+
+    assert order_expire_due(now=timezone.now() + timedelta(hours=1)) == 0
+
+    assert snapshot(paid)[0] == OrderStatus.PAID
+    assert snapshot(cancelled)[0] == OrderStatus.CANCELLED
+    assert drain_outbox() == []
