@@ -192,9 +192,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(VAR_DIR / "broker" / "messages"),
         "data_folder_out": str(VAR_DIR / "broker" / "messages"),
         "control_folder": str(VAR_DIR / "broker" / "control"),
+        "polling_interval": 0.1,
     }
-    for folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
-        Path(folder).mkdir(parents=True, exist_ok=True)
+    for option in ("data_folder_in", "data_folder_out", "control_folder"):
+        Path(CELERY_BROKER_TRANSPORT_OPTIONS[option]).mkdir(parents=True, exist_ok=True)
 else:
     # Publisher confirms: the relay marks a message sent only once RabbitMQ has it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}

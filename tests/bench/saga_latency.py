@@ -6,7 +6,7 @@ Starts the real stack (gunicorn, workers, relays, beat) on PostgreSQL and Rabbit
 and a virtual host of its own, places the orders from `--clients` concurrent customers, and reads
 each order's latency from its own history (the `pending` and `awaiting_payment` timestamps the
 orders service wrote), so polling adds nothing to what is measured. Results are written to
-var/bench/saga-latency.json. Traffic goes to 127.0.0.1 only; the run stops by itself.
+var/bench/saga-latency-<rate|burst>.json. Traffic goes to 127.0.0.1 only; the run stops by itself.
 """
 
 import argparse
@@ -30,6 +30,12 @@ def main() -> int:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--orders", type=int, default=200)
     arguments.add_argument("--clients", type=int, default=4)
+    arguments.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="orders per second from all clients together (0: as fast as they can)",
+    )
     options = arguments.parse_args()
 
     for service in SERVICES:
@@ -50,7 +56,6 @@ def main() -> int:
         "USERS_LOGIN_RATE": "100000/minute",
         "USERS_REGISTER_RATE": "100000/minute",
         "DJANGO_DEBUG": "false",
-        "DJANGO_LOG_LEVEL": "WARNING",
     }
     stack = Stack(
         StackConfig(
@@ -63,17 +68,18 @@ def main() -> int:
     stack.manage("users", "createsuperuser", "--noinput")
     try:
         stack.start()
-        result = measure(stack, orders=options.orders, clients=options.clients)
+        result = measure(stack, orders=options.orders, clients=options.clients, rate=options.rate)
     finally:
         stack.stop()
-    output = ROOT / "var" / "bench" / "saga-latency.json"
+    label = f"rate-{options.rate:g}" if options.rate else "burst"
+    output = ROOT / "var" / "bench" / f"saga-latency-{label}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 
 
-def measure(stack: Stack, *, orders: int, clients: int) -> dict:
+def measure(stack: Stack, *, orders: int, clients: int, rate: float) -> dict:
     api = Api({service: stack.url(service) for service in SERVICES})
     staff = api.token(*STAFF)
     product = api.call(
@@ -111,9 +117,12 @@ def measure(stack: Stack, *, orders: int, clients: int) -> dict:
     lock = threading.Lock()
     per_client = orders // clients
 
+    pause_seconds = clients / rate if rate else 0
+
     def place(token: str) -> None:
         client = Api(api.base_urls)
         for _ in range(per_client):
+            time.sleep(pause_seconds)
             response = client.call(
                 "POST",
                 "orders",
@@ -154,6 +163,7 @@ def measure(stack: Stack, *, orders: int, clients: int) -> dict:
         "what": "202 (order pending) to awaiting_payment, from each order's own history",
         "orders": len(latencies_ms),
         "concurrent_clients": clients,
+        "target_rate_per_second": rate or "unlimited",
         "median_ms": round(statistics.median(latencies_ms), 1),
         "p90_ms": round(latencies_ms[int(len(latencies_ms) * 0.90) - 1], 1),
         "p99_ms": round(latencies_ms[int(len(latencies_ms) * 0.99) - 1], 1),
