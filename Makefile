@@ -7,7 +7,7 @@ SERVICES := users products orders inventory
 PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
-	test-shop test-saga
+	test-shop test-gateway test-saga test-e2e nginx chromium
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Django 5.2 LTS)"'
@@ -18,13 +18,37 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 venv: $(VENV)/.installed
 
+# Debian's packages the shop runs with (nginx) and tests with (chromium), installed when missing.
+NGINX := $(shell command -v nginx 2>/dev/null || ls /usr/sbin/nginx 2>/dev/null)
+CHROMIUM := $(shell command -v chromium 2>/dev/null)
+define apt_install
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(1) from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else \
+		echo "The shop needs $(1): install it (Debian/Ubuntu: sudo apt-get install $(1))" >&2; \
+		exit 1; \
+	fi
+endef
+
+nginx:
+ifeq ($(NGINX),)
+	$(call apt_install,nginx-light)
+endif
+
+chromium:
+ifeq ($(CHROMIUM),)
+	$(call apt_install,chromium)
+endif
+
 databases: venv
 	$(PY) deploy/local/create_databases.py
 
-run: venv
+run: venv nginx
 	$(PY) -m deploy.local.run
 
-test: venv lint imports databases migrations-check $(addprefix test-,$(SERVICES)) test-shop test-saga
+test: venv nginx chromium lint imports databases migrations-check $(addprefix test-,$(SERVICES)) \
+	test-shop test-gateway test-saga test-e2e
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -44,6 +68,13 @@ $(addprefix test-,$(SERVICES)): test-%: venv
 
 test-shop: venv
 	$(PYTEST) tests/shop --ds=products.settings
+
+test-gateway: venv nginx
+	$(PYTEST) tests/gateway --ds=products.settings
+
+# The whole shop through the gateway, as a client and a browser see it.
+test-e2e: venv nginx chromium
+	$(PYTEST) tests/e2e --ds=orders.settings
 
 # The real stack (gunicorn, Celery workers, relays, beat) on PostgreSQL and RabbitMQ.
 test-saga: venv

@@ -14,6 +14,8 @@ import time
 
 from deploy.local.stack import ROOT, SERVICES, Stack, StackConfig
 
+GATEWAY_PORT = 8000
+# Behind the gateway; reachable directly on 127.0.0.1 only, for debugging.
 PORTS = {"users": 8001, "products": 8002, "orders": 8003, "inventory": 8004}
 
 
@@ -27,7 +29,9 @@ def main() -> int:
         )
     env.setdefault("CELERY_BROKER_URL", "filesystem://")
     (ROOT / "var" / "db").mkdir(parents=True, exist_ok=True)
-    stack = Stack(StackConfig(ports=PORTS, env=env, log_dir=ROOT / "var" / "log"))
+    stack = Stack(
+        StackConfig(ports=PORTS, env=env, log_dir=ROOT / "var" / "log", gateway_port=GATEWAY_PORT)
+    )
 
     step("databases")
     subprocess.run(
@@ -35,12 +39,18 @@ def main() -> int:
     )
     step("migrations")
     stack.migrate()
-    step("demo accounts")
+    step("demo data")
     stack.manage("users", "seed_demo_users")
+    step("static files and the gateway's configuration")
+    stack.prepare_gateway()
     try:
         for name in stack.commands():
             step(f"starting {name}")
             stack.start([name])
+        step("demo catalog and stock")
+        # Through the running shop: the catalog's events create the stock records.
+        stack.manage("products", "seed_demo_catalog")
+        stack.manage("inventory", "seed_demo_stock")
         print_urls(stack)
         while stack.running():
             time.sleep(0.5)
@@ -58,21 +68,29 @@ def step(message: str) -> None:
 
 
 def print_urls(stack: Stack) -> None:
-    print("\nThe shop is up (Ctrl-C stops it; logs in var/log/):")
-    for service in SERVICES:
-        base = stack.url(service)
+    gateway = f"http://localhost:{GATEWAY_PORT}"
+    print(f"\nThe shop is up at {gateway} (Ctrl-C stops it; logs in var/log/):")
+    for service, api in API_ROOTS.items():
         print(
-            f"  {service:<10} API {base}/api/   admin {base}/admin/{service}/   "
-            f"docs {base}/api/docs/{service}/"
+            f"  {service:<10} API {gateway}{api:<17} admin {gateway}/admin/{service}/   "
+            f"docs {gateway}/api/docs/{service}/"
         )
-    print("\n  staff account:    admin / shop-admin-demo   (admin of the users service)")
+    print("\n  staff account:    admin / shop-admin-demo   (signs in to every admin)")
     print("  demo customer:    customer / shop-customer-demo")
     print(
-        f"  get a token:      curl -s -X POST {stack.url('users')}/api/auth/token/ "
+        f"  get a token:      curl -s -X POST {gateway}/api/auth/token/ "
         "-H 'Content-Type: application/json' "
         '-d \'{"username": "customer", "password": "shop-customer-demo"}\'\n',
         flush=True,
     )
+
+
+API_ROOTS = {
+    "users": "/api/users/",
+    "products": "/api/products/",
+    "orders": "/api/orders/",
+    "inventory": "/api/inventory/",
+}
 
 
 if __name__ == "__main__":

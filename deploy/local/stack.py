@@ -1,5 +1,6 @@
 """The shop's processes, started and stopped together: per service a web server (gunicorn), a
-Celery worker and an outbox relay, plus one beat for orders' periodic tasks.
+Celery worker and an outbox relay, one beat for orders' periodic tasks, and (when a gateway port
+is given) the Nginx gateway in front of them all.
 
 `make run`, the saga tests and the benchmark all use this, so they run the same thing.
 """
@@ -14,6 +15,8 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from deploy.nginx import render
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("users", "products", "orders", "inventory")
@@ -33,6 +36,8 @@ class StackConfig:
     worker_concurrency: dict[str, int] = field(
         default_factory=lambda: {"users": 1, "products": 1, "orders": 2, "inventory": 2}
     )
+    # The gateway's port; None runs the services without it (each on its own port only).
+    gateway_port: int | None = None
 
 
 class Stack:
@@ -67,6 +72,8 @@ class Stack:
                 python, "-m", "gunicorn", f"{service}.wsgi:application",
                 "--bind", f"127.0.0.1:{self.config.ports[service]}",
                 "--workers", str(self.config.web_workers),
+                # Threads keep the gateway's upstream connections alive between requests.
+                "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5",
                 "--access-logfile", "-", "--graceful-timeout", "10",
             ]  # fmt: skip
             commands[f"{service}-worker"] = [
@@ -76,7 +83,33 @@ class Stack:
             commands[f"{service}-relay"] = [python, "-m", "workers", service, "relay"]
         for service in BEAT_SERVICES:
             commands[f"{service}-beat"] = [python, "-m", "workers", service, "beat"]
+        if self.config.gateway_port:
+            commands["gateway"] = [
+                render.nginx_binary(), "-c", str(self.nginx_dir / "nginx.conf"),
+                "-p", str(self.nginx_dir), "-g", "daemon off;",
+            ]  # fmt: skip
         return commands
+
+    def prepare_gateway(self) -> None:
+        """Collect every service's static files and render the gateway's configuration."""
+        for service in SERVICES:
+            self.manage(service, "collectstatic", "--noinput", "--verbosity", "0")
+        values = {
+            "LISTEN": f"127.0.0.1:{self.config.gateway_port}",
+            "STATIC_ROOT": str(Path(self.config.env.get("SHOP_VAR_DIR", ROOT / "var")) / "static"),
+            **{
+                f"{service.upper()}_UPSTREAM": f"127.0.0.1:{self.config.ports[service]}"
+                for service in SERVICES
+            },
+        }
+        config = render.write_standalone(
+            values, runtime_dir=self.nginx_dir, output=self.nginx_dir / "nginx.conf"
+        )
+        render.check(config, self.nginx_dir)
+
+    @property
+    def nginx_dir(self) -> Path:
+        return self.config.log_dir / "nginx"
 
     def start(self, names: Iterable[str] | None = None) -> None:
         commands = self.commands()
@@ -90,6 +123,9 @@ class Stack:
         command = command or self.commands()[name]
         service = name.split("-", 1)[0]
         env = {**self.config.env, "DJANGO_SETTINGS_MODULE": f"{service}.settings"}
+        if self.config.gateway_port:
+            # Behind the gateway, which sets X-Forwarded-For to the client's address.
+            env.setdefault("DJANGO_NUM_PROXIES", "1")
         log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child owns it from here
         self.log_offsets[name] = log.tell()
         self.processes[name] = subprocess.Popen(
@@ -104,7 +140,7 @@ class Stack:
         log.close()
 
     def wait_ready(self, name: str) -> None:
-        service, role = name.split("-", 1)
+        service, _, role = name.partition("-")
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             process = self.processes[name]
@@ -114,7 +150,9 @@ class Stack:
                 )
             if role == "web" and self._answers(f"{self.url(service)}/healthz"):
                 return
-            if role != "web" and READY_LINES[role] in self.current_log(name):
+            if name == "gateway" and self._answers(f"{self.gateway_url}/healthz"):
+                return
+            if role in READY_LINES and READY_LINES[role] in self.current_log(name):
                 return
             time.sleep(0.1)
         raise RuntimeError(
@@ -147,6 +185,10 @@ class Stack:
     # -- helpers ----------------------------------------------------------------------------
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.config.ports[service]}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.gateway_port}"
 
     def current_log(self, name: str) -> bytes:
         with open(self.log_path(name), "rb") as log:

@@ -18,12 +18,8 @@ import threading
 import time
 from datetime import datetime
 
-from deploy.local.stack import ROOT, SERVICES, Stack, StackConfig
-from tests.saga.harness import Api, free_port, recreate_database, reset_vhost, wait_for
-
-DATABASE_PREFIX = "shop_bench_"
-STAFF = ("bench-admin", "bench-admin-password")
-PASSWORD = "a perfectly fine password 42"
+from deploy.local.stack import ROOT
+from tests.harness import CUSTOMER_PASSWORD, Api, Shop, running_shop, wait_for
 
 
 def main() -> int:
@@ -38,39 +34,8 @@ def main() -> int:
     )
     options = arguments.parse_args()
 
-    for service in SERVICES:
-        recreate_database(f"{DATABASE_PREFIX}{service}")
-    vhost = reset_vhost("shop_bench")
-    env = {
-        **{key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"},
-        **{
-            f"{service.upper()}_DATABASE_URL": (
-                f"postgres://postgres@127.0.0.1:5432/{DATABASE_PREFIX}{service}"
-            )
-            for service in SERVICES
-        },
-        "CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-        "DJANGO_SUPERUSER_USERNAME": STAFF[0],
-        "DJANGO_SUPERUSER_EMAIL": "bench@example.com",
-        "DJANGO_SUPERUSER_PASSWORD": STAFF[1],
-        "USERS_LOGIN_RATE": "100000/minute",
-        "USERS_REGISTER_RATE": "100000/minute",
-        "DJANGO_DEBUG": "false",
-    }
-    stack = Stack(
-        StackConfig(
-            ports={service: free_port() for service in SERVICES},
-            env=env,
-            log_dir=ROOT / "var" / "bench" / "logs",
-        )
-    )
-    stack.migrate()
-    stack.manage("users", "createsuperuser", "--noinput")
-    try:
-        stack.start()
-        result = measure(stack, orders=options.orders, clients=options.clients, rate=options.rate)
-    finally:
-        stack.stop()
+    with running_shop("bench", env={"DJANGO_DEBUG": "false"}) as shop:
+        result = measure(shop, orders=options.orders, clients=options.clients, rate=options.rate)
     label = f"rate-{options.rate:g}" if options.rate else "burst"
     output = ROOT / "var" / "bench" / f"saga-latency-{label}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -79,9 +44,9 @@ def main() -> int:
     return 0
 
 
-def measure(stack: Stack, *, orders: int, clients: int, rate: float) -> dict:
-    api = Api({service: stack.url(service) for service in SERVICES})
-    staff = api.token(*STAFF)
+def measure(shop: Shop, *, orders: int, clients: int, rate: float) -> dict:
+    api = shop.api
+    staff = shop.staff_token
     product = api.call(
         "POST",
         "products",
@@ -109,9 +74,13 @@ def measure(stack: Stack, *, orders: int, clients: int, rate: float) -> dict:
             "POST",
             "users",
             "/api/auth/register/",
-            json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+            json={
+                "username": username,
+                "email": f"{username}@example.com",
+                "password": CUSTOMER_PASSWORD,
+            },
         )
-        tokens.append(api.token(username, PASSWORD))
+        tokens.append(api.token(username, CUSTOMER_PASSWORD))
 
     placed: list[tuple[str, str]] = []
     lock = threading.Lock()

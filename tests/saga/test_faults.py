@@ -4,7 +4,7 @@ import threading
 import time
 import uuid
 
-from tests.saga.harness import connect, wait_for
+from tests.harness import connect, wait_for
 from workers.app import app as celery_app
 
 

@@ -3,7 +3,7 @@
 import time
 from decimal import Decimal
 
-from tests.saga.harness import wait_for
+from tests.harness import wait_for
 
 PAYING_CARD = "4242424242424242"
 DECLINING_CARD = "4000000000000002"

@@ -1,0 +1,367 @@
+"""What the suites that run the real stack need: fresh databases, an isolated RabbitMQ virtual
+host behind a proxy the tests can cut, the processes themselves and a small JSON client."""
+
+import contextlib
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import requests
+from psycopg2 import sql
+
+from deploy.local.stack import ROOT, SERVICES, Stack, StackConfig
+
+STAFF = ("test-admin", "test-admin-password")
+CUSTOMER_PASSWORD = "a perfectly fine password 42"
+POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+RABBITMQ = ("127.0.0.1", 5672)
+
+
+def recreate_database(name: str) -> None:
+    connection = psycopg2.connect(dbname="postgres", **POSTGRES)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+
+
+def connect(database: str):
+    connection = psycopg2.connect(dbname=database, **POSTGRES)
+    connection.autocommit = True
+    return connection
+
+
+def query(database: str, statement: str, params: tuple = ()) -> list[tuple]:
+    with contextlib.closing(connect(database)) as connection, connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def reset_vhost(vhost: str) -> str:
+    """A virtual host of our own, emptied, so that leftovers of an earlier run or a developer's
+    running shop on the same broker never mix with this run's messages."""
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        return "/"
+    subprocess.run([rabbitmqctl, "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
+    subprocess.run(
+        [rabbitmqctl, "-q", "add_vhost", vhost], check=True, capture_output=True, timeout=60
+    )
+    subprocess.run(
+        [rabbitmqctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return vhost
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class BrokerProxy:
+    """A TCP proxy in front of RabbitMQ: `cut()` makes the broker unreachable for every process
+    of the stack (open connections dropped, new ones refused) without stopping the real one."""
+
+    def __init__(self, target: tuple[str, int] = RABBITMQ) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.is_up = True
+        self.sockets: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut(self) -> None:
+        with self.lock:
+            self.is_up = False
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self.sockets.clear()
+
+    def restore(self) -> None:
+        self.is_up = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.is_up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.sockets.update((client, upstream))
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+
+    def _pump(self, source: socket.socket, destination: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                destination.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, destination):
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+
+class Api:
+    """JSON over HTTP to one service of the stack, as a client would talk to it."""
+
+    def __init__(self, base_urls: dict[str, str]) -> None:
+        self.base_urls = base_urls
+        self.session = requests.Session()
+
+    def call(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> requests.Response:
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(
+            method,
+            self.base_urls[service] + path,
+            json=json,
+            headers=all_headers,
+            params=params,
+            timeout=30,
+        )
+
+    def token(self, username: str, password: str) -> str:
+        response = self.call(
+            "POST", "users", "/api/auth/token/", json={"username": username, "password": password}
+        )
+        response.raise_for_status()
+        return response.json()["access"]
+
+
+def wait_for(
+    condition: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05, what: str = ""
+) -> Any:
+    """Poll until `condition()` is truthy and return it; fail with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(interval)
+
+
+_sequence = itertools.count(1)
+
+
+@dataclass
+class Shop:
+    """The running stack and what a test needs to drive and inspect it."""
+
+    stack: Stack
+    api: Api
+    broker: BrokerProxy
+    staff_token: str
+
+    database_prefix: str
+
+    def database(self, service: str) -> str:
+        return f"{self.database_prefix}{service}"
+
+    def query(self, service: str, statement: str, params: tuple = ()) -> list[tuple]:
+        return query(self.database(service), statement, params)
+
+    def new_customer(self) -> str:
+        """Register a fresh customer through the API and return an access token."""
+        username = f"customer{next(_sequence)}-{uuid.uuid4().hex[:6]}"
+        response = self.api.call(
+            "POST",
+            "users",
+            "/api/auth/register/",
+            json={
+                "username": username,
+                "email": f"{username}@example.com",
+                "password": CUSTOMER_PASSWORD,
+            },
+        )
+        assert response.status_code == 201, response.text
+        return self.api.token(username, CUSTOMER_PASSWORD)
+
+    def new_product(self, *, price: str = "10.00", stock: int = 0) -> int:
+        """Create a product as staff; wait until inventory and orders know it; stock it."""
+        number = next(_sequence)
+        response = self.api.call(
+            "POST",
+            "products",
+            "/api/products/",
+            token=self.staff_token,
+            json={
+                "sku": f"SAGA-{number}-{uuid.uuid4().hex[:6]}",
+                "name": f"Saga item {number}",
+                "price": price,
+            },
+        )
+        assert response.status_code == 201, response.text
+        product_id = response.json()["id"]
+        wait_for(
+            lambda: (
+                self.api.call("GET", "inventory", f"/api/inventory/{product_id}/").status_code
+                == 200
+            ),
+            timeout=5,
+            what=f"inventory to learn product {product_id}",
+        )
+        wait_for(
+            lambda: self.query(
+                "orders", "SELECT 1 FROM orders_catalogproduct WHERE product_id = %s", (product_id,)
+            ),
+            timeout=5,
+            what=f"orders to learn product {product_id}",
+        )
+        if stock:
+            self.adjust_stock(product_id, stock)
+        return product_id
+
+    def adjust_stock(self, product_id: int, delta: int) -> dict:
+        response = self.api.call(
+            "POST",
+            "inventory",
+            f"/api/inventory/{product_id}/adjust/",
+            token=self.staff_token,
+            json={"delta": delta, "reason": "saga test stock"},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def stock(self, product_id: int) -> dict:
+        response = self.api.call(
+            "GET", "inventory", f"/api/inventory/{product_id}/", token=self.staff_token
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def movements(self, product_id: int) -> list[dict]:
+        response = self.api.call(
+            "GET",
+            "inventory",
+            f"/api/inventory/{product_id}/movements/",
+            token=self.staff_token,
+            params={"page_size": 100},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["results"]
+
+    def place(self, token: str, items: list[dict], **extra) -> dict:
+        response = self.api.call(
+            "POST", "orders", "/api/orders/", token=token, json={"items": items}, **extra
+        )
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    def order(self, token: str, order_id: str) -> dict:
+        response = self.api.call("GET", "orders", f"/api/orders/{order_id}/", token=token)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def wait_status(self, token: str, order_id: str, *statuses: str, timeout: float = 10) -> dict:
+        return wait_for(
+            lambda: (order := self.order(token, order_id))["status"] in statuses and order,
+            timeout=timeout,
+            what=f"order {order_id} to become {' or '.join(statuses)}",
+        )
+
+
+@contextlib.contextmanager
+def running_shop(
+    name: str, *, gateway: bool = False, env: dict[str, str] | None = None
+) -> Iterator[Shop]:
+    """The whole shop as real processes on fresh `shop_<name>_*` databases and a RabbitMQ
+    virtual host of its own, reached through a proxy the tests can cut; with `gateway`, every
+    request goes through Nginx as a client's would."""
+    database_prefix = f"shop_{name}_"
+    for service in SERVICES:
+        recreate_database(f"{database_prefix}{service}")
+    vhost = reset_vhost(f"shop_{name}")
+    broker = BrokerProxy()
+    artifacts = Path(os.environ.get("SHOP_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+    full_env = {
+        **{key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"},
+        **{
+            f"{service.upper()}_DATABASE_URL": (
+                f"postgres://postgres@127.0.0.1:5432/{database_prefix}{service}"
+            )
+            for service in SERVICES
+        },
+        "CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{broker.port}/{vhost}",
+        "SHOP_VAR_DIR": str(artifacts / name / "var"),
+        "DJANGO_SUPERUSER_USERNAME": STAFF[0],
+        "DJANGO_SUPERUSER_EMAIL": f"{STAFF[0]}@example.com",
+        "DJANGO_SUPERUSER_PASSWORD": STAFF[1],
+        "USERS_LOGIN_RATE": "10000/minute",
+        "USERS_REGISTER_RATE": "10000/minute",
+        **(env or {}),
+    }
+    stack = Stack(
+        StackConfig(
+            ports={service: free_port() for service in SERVICES},
+            env=full_env,
+            log_dir=artifacts / name / "logs",
+            gateway_port=free_port() if gateway else None,
+        )
+    )
+    stack.migrate()
+    stack.manage("users", "createsuperuser", "--noinput")
+    if gateway:
+        stack.prepare_gateway()
+    try:
+        stack.start()
+        api = Api(
+            {service: stack.gateway_url if gateway else stack.url(service) for service in SERVICES}
+        )
+        yield Shop(
+            stack=stack,
+            api=api,
+            broker=broker,
+            staff_token=api.token(*STAFF),
+            database_prefix=database_prefix,
+        )
+    finally:
+        stack.stop()
+        broker.close()
