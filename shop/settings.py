@@ -12,13 +12,16 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from shop.jwt_keys import PUBLIC_KEY_FILENAME, ensure_dev_key_pair, read_key
+from shop.observability import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
+
+# Where a local run keeps what it makes (keys, SQLite files, the file broker, mail, static):
+# ignored by git; a test stack points it elsewhere to stay apart from a developer's `make run`.
+VAR_DIR = Path(env.str("SHOP_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 IS_PRODUCTION = DJANGO_ENV == "production"
@@ -53,11 +56,16 @@ SHARED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Early, so that everything after it logs, records messages and reports errors under the
+    # request's id.
+    "shop.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signs the browser in and out with the users service's SSO cookie (see below).
+    "shop.sso.SingleSignOnMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -142,6 +150,20 @@ SIMPLE_JWT = {
 }
 if SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] > timedelta(minutes=5):
     raise ImproperlyConfigured("JWT_ACCESS_TOKEN_LIFETIME_SECONDS may be at most 300.")
+
+# Browser sign-in, once for every service (shop/sso.py). The users service's login pages, the
+# admin's and the browsable API's, also set this cookie: a JWT signed like access tokens (same
+# key, audience, issuer) but with token_type "sso", valid for USERS_SSO_LIFETIME_SECONDS (see
+# users/settings.py). Every service keeps its browser session in step with it (the others
+# through a local "shadow" user whose id is the account's id); logging out anywhere deletes it.
+SHOP_SSO_COOKIE_NAME = "shop_sso"
+# Browsers send a Secure cookie only over https (and to http://localhost); off with DEBUG, so
+# that a local stack works over plain http. Behind plain http in production, set it to false.
+SHOP_SSO_COOKIE_SECURE = env.bool("SHOP_SSO_COOKIE_SECURE", default=not DEBUG)
+# The users service's login pages, on the gateway's one origin: every other service's login
+# pages (and `login_required`) send the browser there, with `next` to come back.
+SHOP_SSO_ADMIN_LOGIN_URL = "/admin/users/login/"
+LOGIN_URL = "/api/browser/users/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -249,9 +271,45 @@ def service_settings(service: str) -> dict:
     }
 
 
+# Logs: one JSON object per line on stderr (time, level, logger, message, service, request_id,
+# exception), the same for web, workers, relay and beat (shop/logs.py). `plain` reads better in
+# a terminal. Everything goes through the root logger's one handler: the loggers Django and
+# gunicorn set up with handlers of their own are emptied and propagate to it, so nothing is
+# written twice or in another format (Celery configures none: see workers/app.py).
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be json or plain.")
+LOGGING_CONFIG = "shop.logs.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "shop.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "shop.logs.JsonFormatter"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(service)s %(request_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        name: {"handlers": [], "propagate": True}
+        for name in ("django", "django.server", "py.warnings", "gunicorn.error")
+    },
 }
+
+# Errors to Sentry, tagged with the service and the request id, when SENTRY_DSN is set; without
+# it nothing is initialized or sent (shop/observability.py). Web and workers both load these
+# settings, so both report. The DSN is no setting, so the debug page never shows it.
+sentry_init(
+    dsn=env.str("SENTRY_DSN", default=""),
+    environment=DJANGO_ENV,
+    release=env.str("SENTRY_RELEASE", default=""),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)

@@ -1,7 +1,8 @@
-"""Access tokens for tests, minted with the dev private key exactly as the users service mints them.
+"""Access and SSO tokens for tests, minted with the dev private key as the users service does.
 
-A contract test in tests/users proves these claims match what `/api/auth/token/` issues, so the
-other services' suites test against the real token shape without running the users service.
+Contract tests in tests/users prove these claims match what `/api/auth/token/` and the login
+pages issue, so the other services' suites test against the real token shapes without running
+the users service.
 """
 
 import time
@@ -39,5 +40,30 @@ def encode(claims: dict[str, Any], *, key: str | None = None, algorithm: str = "
 
 def access_token(*, user_id: int, username: str, is_staff: bool = False, **overrides: Any) -> str:
     claims = access_claims(user_id=user_id, username=username, is_staff=is_staff)
+    claims.update(overrides)
+    return encode(claims)
+
+
+def sso_claims(
+    *, user_id: int, username: str, is_staff: bool = False, is_superuser: bool = False
+) -> dict[str, Any]:
+    """The claims of the browser's SSO cookie (see shop.sso), as the users service's login
+    pages sign them."""
+    claims = access_claims(user_id=user_id, username=username, is_staff=is_staff)
+    claims.update(token_type="sso", exp=claims["iat"] + 8 * 3600, is_superuser=is_superuser)
+    return claims
+
+
+def sso_token(
+    *,
+    user_id: int,
+    username: str,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    **overrides: Any,
+) -> str:
+    claims = sso_claims(
+        user_id=user_id, username=username, is_staff=is_staff, is_superuser=is_superuser
+    )
     claims.update(overrides)
     return encode(claims)

@@ -1,7 +1,9 @@
 """Accounts and tokens: registering, signing in, refreshing, signing out, changing one's details."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
@@ -15,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from shop.contract import SendNotification
 from shop.errors import InvalidInput, Unauthenticated
 from shop.messaging.outbox import outbox_enqueue
+from shop.sso import SsoToken
 from users.models import User
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -101,6 +104,18 @@ def token_revoke(*, refresh: str, user: User) -> None:
     if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
         raise InvalidInput({"refresh": ["This token belongs to another account."]})
     _blacklist(token)
+
+
+def sso_token_issue(*, user: User) -> str:
+    """The token of the browser's SSO cookie, set at the login pages (see shop.sso): proof for
+    every other service that this browser signed in as `user`, until it expires
+    (USERS_SSO_LIFETIME_SECONDS) or the browser logs out. Caller has authenticated `user`."""
+    token = SsoToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=settings.USERS_SSO_LIFETIME_SECONDS))
+    token["username"] = user.username
+    token["is_staff"] = user.is_staff
+    token["is_superuser"] = user.is_superuser
+    return str(token)
 
 
 def _issue_token_pair(user: User) -> TokenPair:

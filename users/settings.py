@@ -2,11 +2,14 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from shop.jwt_keys import PRIVATE_KEY_FILENAME, read_key
 from shop.settings import *
 from shop.settings import (
     IS_PRODUCTION,
     JWT_KEYS_DIR,
+    MIDDLEWARE,
     REST_FRAMEWORK,
     SHARED_APPS,
     SIMPLE_JWT,
@@ -34,6 +37,22 @@ SIMPLE_JWT = {
     "SIGNING_KEY": read_key(JWT_PRIVATE_KEY_FILE, variable="JWT_PRIVATE_KEY_FILE"),
     "UPDATE_LAST_LOGIN": True,
 }
+
+# Browser sign-in for every service (see shop/sso.py): how long the SSO cookie that this
+# service's login pages set stays valid, which is the longest a browser stays signed in to any
+# service without signing in again here.
+USERS_SSO_LIFETIME_SECONDS = env.int("USERS_SSO_LIFETIME_SECONDS", default=8 * 3600)
+if USERS_SSO_LIFETIME_SECONDS <= 0:
+    raise ImproperlyConfigured("USERS_SSO_LIFETIME_SECONDS must be positive.")
+# Here the SSO cookie stands for the account itself, not for a local copy of it.
+MIDDLEWARE = [
+    "users.middleware.UsersSingleSignOnMiddleware"
+    if name == "shop.sso.SingleSignOnMiddleware"
+    else name
+    for name in MIDDLEWARE
+]
+# Where the browsable API's login goes without a `next`: a page any signed-in user may see.
+LOGIN_REDIRECT_URL = "/api/users/me/"
 
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

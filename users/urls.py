@@ -3,8 +3,15 @@
 from django.urls import include, path
 
 from shop.urls import service_urlpatterns
+from users.views import AdminSsoLoginView, SsoLoginView
 
-urlpatterns = service_urlpatterns("users", [path("api/", include("users.api.urls"))])
+urlpatterns = service_urlpatterns(
+    "users",
+    [path("api/", include("users.api.urls"))],
+    # The one place a browser signs in with a password (see shop.sso).
+    admin_login_view=AdminSsoLoginView.as_view(),
+    browser_login_view=SsoLoginView.as_view(),
+)
 
 handler404 = "shop.api.errors.not_found"
 handler500 = "shop.api.errors.server_error"

@@ -23,8 +23,12 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
     from workers.app import app
 
+    # The banners Celery prints are no log lines: with JSON logs, every output line is JSON.
+    quiet = ["--quiet"] if settings.LOG_FORMAT == "json" else []
     if role == "relay":
         from shop.messaging.relay import relay_forever
 
@@ -32,6 +36,7 @@ def main(argv: list[str]) -> None:
     elif role == "worker":
         app.worker_main(
             [
+                *quiet,
                 "worker",
                 "--queues",
                 service,
@@ -44,7 +49,15 @@ def main(argv: list[str]) -> None:
         )
     else:
         app.start(
-            ["beat", "--loglevel", "INFO", "--schedule", _beat_schedule_file(service), *extra]
+            [
+                *quiet,
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                _beat_schedule_file(service),
+                *extra,
+            ]
         )
 
 

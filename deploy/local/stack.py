@@ -74,7 +74,9 @@ class Stack:
                 "--workers", str(self.config.web_workers),
                 # Threads keep the gateway's upstream connections alive between requests.
                 "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5",
-                "--access-logfile", "-", "--graceful-timeout", "10",
+                # No access log: the gateway logs every request, and the service one JSON
+                # line per request with its id (shop.request_id).
+                "--graceful-timeout", "10",
             ]  # fmt: skip
             commands[f"{service}-worker"] = [
                 python, "-m", "workers", service, "worker",

@@ -29,9 +29,9 @@ CHROMIUM_ARGS = [
 ]
 SERVICE_CHANGELISTS = {
     "users": "/admin/users/users/user/",
-    "products": "/admin/products/product/",
-    "orders": "/admin/orders/order/",
-    "inventory": "/admin/inventory/stockrecord/",
+    "products": "/admin/products/products/product/",
+    "orders": "/admin/orders/orders/order/",
+    "inventory": "/admin/inventory/inventory/stockrecord/",
 }
 
 

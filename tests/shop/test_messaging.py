@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from celery import Celery
 from django.db import transaction
 from kombu import Connection, Queue
 
@@ -11,7 +12,6 @@ from shop.messaging.consumer import RetryLater, consume
 from shop.messaging.models import InboxMessage, OutboxMessage
 from shop.messaging.outbox import outbox_enqueue
 from shop.messaging.relay import relay_pending
-from workers.app import app
 
 pytestmark = pytest.mark.django_db
 
@@ -115,20 +115,29 @@ def test_retry_backoff_grows_and_is_capped(settings):
     assert [backoff_seconds(attempt=n) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]
 
 
+def celery_app(*, broker_url: str, routes: dict | None = None) -> Celery:
+    """A Celery app of the test's own, so that its routes and connection pools leave the shared
+    app (and so every other test) untouched."""
+    test_app = Celery("messaging-test", broker=broker_url)
+    test_app.conf.broker_transport_options = {"confirm_publish": True}
+    test_app.conf.broker_connection_timeout = 2
+    test_app.conf.task_routes = (routes or {},)
+    return test_app
+
+
 @pytest.mark.django_db(transaction=True)
-def test_relay_publishes_with_the_message_id_as_task_id_and_marks_sent():
+def test_relay_publishes_with_the_message_id_as_task_id_and_marks_sent(settings):
     queue_name = f"test-relay-{uuid.uuid4().hex[:8]}"
     with transaction.atomic():
         (row,) = outbox_enqueue(ReleaseStock(order_id="o-9", reason="cancelled"))
     OutboxMessage.objects.filter(pk=row.pk).update(task_name=f"{queue_name}.stock_release")
-    with Connection(app.conf.broker_url) as connection:
+    relay_app = celery_app(
+        broker_url=settings.CELERY_BROKER_URL,
+        routes={f"{queue_name}.stock_release": {"queue": queue_name}},
+    )
+    with Connection(settings.CELERY_BROKER_URL) as connection:
         queue = Queue(queue_name, routing_key=queue_name)
-        original_routes = app.conf.task_routes
-        app.conf.task_routes = ({f"{queue_name}.stock_release": {"queue": queue_name}},)
-        try:
-            published = relay_pending(app=app)
-        finally:
-            app.conf.task_routes = original_routes
+        published = relay_pending(app=relay_app)
         message = queue(connection.default_channel).get(no_ack=True)
         queue(connection.default_channel).delete()
 
@@ -136,25 +145,33 @@ def test_relay_publishes_with_the_message_id_as_task_id_and_marks_sent():
     assert OutboxMessage.objects.get(pk=row.pk).sent_at is not None
     assert message.headers["id"] == str(row.pk)
     assert message.headers["task"] == f"{queue_name}.stock_release"
-    assert relay_pending(app=app) == 0
+    assert relay_pending(app=relay_app) == 0
 
 
 @pytest.mark.django_db(transaction=True)
-def test_relay_keeps_messages_when_the_broker_is_unreachable(settings):
+def test_relay_keeps_messages_when_the_broker_is_unreachable():
     with transaction.atomic():
         (row,) = outbox_enqueue(CommitStock(order_id="o-1"))
-    unreachable = app.conf.broker_url
-    app.conf.broker_url = "amqp://guest:guest@127.0.0.1:1//"
-    app.pool.force_close_all()
-    app._pool = None
-    try:
-        with pytest.raises(Exception):  # noqa: B017 - the transport's own connection error
-            relay_pending(app=app)
-    finally:
-        app.conf.broker_url = unreachable
-        app._pool = None
+
+    with pytest.raises(Exception):  # noqa: B017 - the transport's own connection error
+        relay_pending(app=celery_app(broker_url="amqp://guest:guest@127.0.0.1:1//"))
 
     row.refresh_from_db()
     assert row.sent_at is None
     assert row.publish_attempts == 1
     assert row.last_error
+
+
+def test_readiness_reports_an_unreachable_broker(client, settings):
+    settings.CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:1//"
+
+    response = client.get("/readyz", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 500
+    assert "broker unreachable" in str(response.json())
+
+
+def test_readiness_is_ok_with_database_and_broker(client):
+    response = client.get("/readyz", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
