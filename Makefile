@@ -7,7 +7,7 @@ SERVICES := users products orders inventory
 PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
-	test-shop test-gateway test-saga test-e2e nginx chromium
+	test-shop test-gateway test-deploy test-saga test-e2e nginx chromium kubectl
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Django 5.2 LTS)"'
@@ -21,6 +21,7 @@ venv: $(VENV)/.installed
 # Debian's packages the shop runs with (nginx) and tests with (chromium), installed when missing.
 NGINX := $(shell command -v nginx 2>/dev/null || ls /usr/sbin/nginx 2>/dev/null)
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
+KUBECTL := $(shell command -v kubectl 2>/dev/null)
 define apt_install
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing $(1) from Debian's packages"; \
@@ -41,14 +42,19 @@ ifeq ($(CHROMIUM),)
 	$(call apt_install,chromium)
 endif
 
+kubectl:
+ifeq ($(KUBECTL),)
+	$(call apt_install,kubectl)
+endif
+
 databases: venv
 	$(PY) deploy/local/create_databases.py
 
 run: venv nginx
 	$(PY) -m deploy.local.run
 
-test: venv nginx chromium lint imports databases migrations-check $(addprefix test-,$(SERVICES)) \
-	test-shop test-gateway test-saga test-e2e
+test: venv nginx chromium kubectl lint imports databases migrations-check \
+	$(addprefix test-,$(SERVICES)) test-shop test-gateway test-deploy test-saga test-e2e
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -71,6 +77,11 @@ test-shop: venv
 
 test-gateway: venv nginx
 	$(PYTEST) tests/gateway --ds=products.settings
+
+# Kubernetes manifests (every overlay, several Kubernetes versions), compose and the Dockerfile,
+# validated offline.
+test-deploy: venv nginx kubectl
+	$(PYTEST) tests/deploy --ds=products.settings
 
 # The whole shop through the gateway, as a client and a browser see it.
 test-e2e: venv nginx chromium

@@ -77,6 +77,8 @@ class Stack:
                 # No access log: the gateway logs every request, and the service one JSON
                 # line per request with its id (shop.request_id).
                 "--graceful-timeout", "10",
+                # Four gunicorns on one machine would fight over one ~/.gunicorn control socket.
+                "--no-control-socket",
             ]  # fmt: skip
             commands[f"{service}-worker"] = [
                 python, "-m", "workers", service, "worker",
