@@ -1,14 +1,7 @@
 """A browser signed in on the users service (its SSO cookie) uses this service's admin and
 browsable API as a local shadow of the account, whose id is the account's id."""
 
-import base64
-import json
-import time
-
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -16,7 +9,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from products.models import Product
-from tests.tokens import access_token, sso_claims, sso_token
+from tests.jwt_cases import forged_tokens
+from tests.tokens import access_claims, sso_claims, sso_token
 
 pytestmark = pytest.mark.django_db
 
@@ -46,55 +40,17 @@ def signed_in_user_id(client: Client) -> int | None:
     return None if user_id is None else int(user_id)
 
 
-def _b64(data: dict | bytes) -> str:
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 def _staff_claims() -> dict:
     return sso_claims(user_id=STAFF_ID, username="admin", is_staff=True)
 
 
-def unsigned() -> str:
-    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_staff_claims())}."
-
-
-def hs256_signed_with_public_key() -> str:
-    import hashlib
-    import hmac
-
-    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(_staff_claims())}"
-    key = settings.SIMPLE_JWT["VERIFYING_KEY"].encode()
-    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(signature)}"
-
-
-def signed_by_another_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return jwt.encode(_staff_claims(), pem, algorithm="RS256")
-
-
-def customer_claims_with_staff_signature() -> str:
-    header, _, signature = staff_cookie().split(".")
-    return f"{header}.{_b64(sso_claims(user_id=CUSTOMER_ID, username='alice'))}.{signature}"
-
-
 BAD_COOKIES = {
-    "expired": lambda: staff_cookie(iat=int(time.time()) - 9 * 3600, exp=int(time.time()) - 60),
-    "another_key": signed_by_another_key,
-    "access_token": lambda: access_token(user_id=STAFF_ID, username="admin", is_staff=True),
-    "alg_none": unsigned,
-    "hs256_with_public_key": hs256_signed_with_public_key,
-    "tampered": customer_claims_with_staff_signature,
-    "other_audience": lambda: staff_cookie(aud="another-shop"),
-    "other_issuer": lambda: staff_cookie(iss="someone-else"),
+    **forged_tokens(
+        _staff_claims,
+        # An access token (as a Bearer header carries) is no sign-in cookie.
+        of_another_type=lambda: access_claims(user_id=STAFF_ID, username="admin", is_staff=True),
+    ),
     "no_username": lambda: sso_token(user_id=STAFF_ID, username="", is_staff=True),
-    "garbage": lambda: "not.a.token",
 }
 
 
