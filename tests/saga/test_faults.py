@@ -1,5 +1,6 @@
 """The saga under faults: contention, a broker outage, a killed worker, duplicates, poison."""
 
+import signal
 import threading
 import time
 import uuid
@@ -197,3 +198,27 @@ def test_poison_message_ends_dead_after_bounded_deliveries_and_others_keep_flowi
     assert (status, deliveries) == ("dead", 4)
     assert last_error
     assert invariant_holds(shop, product_id)
+
+
+def test_orders_placed_while_inventory_is_stopped_settle_when_it_is_back(shop, customer):
+    product_id = shop.new_product(stock=10)
+    for name in ("inventory-worker", "inventory-relay", "inventory-web"):
+        shop.stack.kill(name, signal.SIGTERM)
+    try:
+        placed = [
+            shop.place(customer, [{"product_id": product_id, "quantity": 1}]) for _ in range(5)
+        ]
+        time.sleep(1)
+        while_stopped = [shop.order(customer, order["id"])["status"] for order in placed]
+    finally:
+        shop.stack.start(["inventory-web", "inventory-worker", "inventory-relay"])
+    settled = [
+        shop.wait_status(customer, order["id"], "awaiting_payment", timeout=30)["status"]
+        for order in placed
+    ]
+
+    # Orders needs no synchronous answer from inventory: it keeps taking orders, and the
+    # reservations wait in RabbitMQ for inventory's worker.
+    assert while_stopped == ["pending"] * 5
+    assert settled == ["awaiting_payment"] * 5
+    assert shop.stock(product_id)["reserved"] == 5
