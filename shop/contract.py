@@ -38,17 +38,7 @@ class Message:
 
     @classmethod
     def from_payload(cls, payload: Any) -> Self:
-        if not isinstance(payload, dict):
-            raise ContractError(f"{cls.__name__}: payload must be an object")
-        hints = typing.get_type_hints(cls)
-        values = {}
-        for field in dataclasses.fields(cls):
-            if field.name not in payload:
-                if _has_default(field):
-                    continue
-                raise ContractError(f"{cls.__name__}: missing field {field.name!r}")
-            values[field.name] = _parse(hints[field.name], payload[field.name], field.name, cls)
-        return cls(**values)
+        return _parse_dataclass(cls, payload, where=cls.__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +179,7 @@ def _parse(hint: Any, value: Any, name: str, message: type) -> Any:
         (item_hint, _ellipsis) = typing.get_args(hint)
         if not isinstance(value, list):
             raise ContractError(f"{where}: expected a list")
-        return tuple(_parse_item(item_hint, item, where) for item in value)
+        return tuple(_parse_dataclass(item_hint, item, where=where) for item in value)
     if origin is dict:
         if not isinstance(value, dict) or not all(
             isinstance(key, str) and isinstance(item, str) for key, item in value.items()
@@ -199,16 +189,19 @@ def _parse(hint: Any, value: Any, name: str, message: type) -> Any:
     raise ContractError(f"{where}: unsupported field type {hint!r}")
 
 
-def _parse_item(hint: type, value: Any, where: str) -> Any:
+def _parse_dataclass(cls: type, value: Any, *, where: str) -> Any:
+    """A message, or one item of a message's list, from its JSON object."""
     if not isinstance(value, dict):
-        raise ContractError(f"{where}: expected a list of objects")
-    hints = typing.get_type_hints(hint)
+        raise ContractError(f"{where}: expected an object")
+    hints = typing.get_type_hints(cls)
     values = {}
-    for field in dataclasses.fields(hint):
+    for field in dataclasses.fields(cls):
         if field.name not in value:
+            if _has_default(field):
+                continue
             raise ContractError(f"{where}: missing field {field.name!r}")
-        values[field.name] = _parse(hints[field.name], value[field.name], field.name, hint)
-    return hint(**values)
+        values[field.name] = _parse(hints[field.name], value[field.name], field.name, cls)
+    return cls(**values)
 
 
 def _has_default(field: dataclasses.Field) -> bool:

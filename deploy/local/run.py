@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from deploy.local.stack import ROOT, SERVICES, Stack, StackConfig
+from deploy.local.stack import ROOT, Stack, StackConfig, embedded_defaults
 
 GATEWAY_PORT = 8000
 # Behind the gateway; reachable directly on 127.0.0.1 only, for debugging.
@@ -22,13 +22,7 @@ PORTS = {"users": 8001, "products": 8002, "orders": 8003, "inventory": 8004}
 def main() -> int:
     # `kill` or a closing terminal stops the shop as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    env = dict(os.environ)
-    for service in SERVICES:
-        env.setdefault(
-            f"{service.upper()}_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'db' / service}.sqlite3"
-        )
-    env.setdefault("CELERY_BROKER_URL", "filesystem://")
-    (ROOT / "var" / "db").mkdir(parents=True, exist_ok=True)
+    env = embedded_defaults(dict(os.environ), ROOT / "var")
     stack = Stack(
         StackConfig(ports=PORTS, env=env, log_dir=ROOT / "var" / "log", gateway_port=GATEWAY_PORT)
     )

@@ -27,6 +27,20 @@ READY_TIMEOUT_SECONDS = 60
 READY_LINES = {"worker": b" ready.", "relay": b"relay started", "beat": b"beat: Starting"}
 
 
+def embedded_defaults(env: dict[str, str], var_dir: Path) -> dict[str, str]:
+    """`env` completed with the embedded default where it names no server: one SQLite file per
+    service and the file broker, all under `var_dir`. What `env` sets wins."""
+    (var_dir / "db").mkdir(parents=True, exist_ok=True)
+    defaults = {
+        **{
+            f"{service.upper()}_DATABASE_URL": f"sqlite:///{var_dir / 'db' / service}.sqlite3"
+            for service in SERVICES
+        },
+        "CELERY_BROKER_URL": "filesystem://",
+    }
+    return {**defaults, **env}
+
+
 @dataclass
 class StackConfig:
     ports: dict[str, int]

@@ -3,7 +3,7 @@ broker server, behind the gateway."""
 
 import os
 
-from deploy.local.stack import SERVICES, Stack, StackConfig
+from deploy.local.stack import SERVICES, Stack, StackConfig, embedded_defaults
 from tests.harness import ROOT, Api, free_port, wait_for
 
 DEMO_CUSTOMER = ("customer", "shop-customer-demo")
@@ -12,16 +12,14 @@ DEMO_STAFF = ("admin", "shop-admin-demo")
 
 def test_embedded_shop_takes_an_order_through_the_gateway(tmp_path):
     var = tmp_path / "var"
-    env = {
-        **{key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"},
-        **{
-            f"{service.upper()}_DATABASE_URL": f"sqlite:///{var}/db/{service}.sqlite3"
-            for service in SERVICES
-        },
-        "CELERY_BROKER_URL": "filesystem://",
-        "SHOP_VAR_DIR": str(var),
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "DJANGO_SETTINGS_MODULE"
+        and not key.endswith("DATABASE_URL")
+        and key != "CELERY_BROKER_URL"
     }
-    (var / "db").mkdir(parents=True)
+    env = embedded_defaults({**inherited, "SHOP_VAR_DIR": str(var)}, var)
     artifacts = ROOT / "test-artifacts" / "embedded"
     stack = Stack(
         StackConfig(
