@@ -310,10 +310,15 @@ class Shop:
 
 @contextlib.contextmanager
 def running_shop(
-    name: str, *, gateway: bool = False, env: dict[str, str] | None = None
+    name: str,
+    *,
+    gateway: bool = False,
+    env: dict[str, str] | None = None,
+    broker_proxy: bool = True,
 ) -> Iterator[Shop]:
     """The whole shop as real processes on fresh `shop_<name>_*` databases and a RabbitMQ
-    virtual host of its own, reached through a proxy the tests can cut; with `gateway`, every
+    virtual host of its own, reached through a proxy the tests can cut (without `broker_proxy`,
+    directly, as the benchmark needs: the proxy is Python and costs CPU); with `gateway`, every
     request goes through Nginx as a client's would."""
     database_prefix = f"shop_{name}_"
     for service in SERVICES:
@@ -329,7 +334,9 @@ def running_shop(
             )
             for service in SERVICES
         },
-        "CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{broker.port}/{vhost}",
+        "CELERY_BROKER_URL": (
+            f"amqp://guest:guest@127.0.0.1:{broker.port if broker_proxy else RABBITMQ[1]}/{vhost}"
+        ),
         "SHOP_VAR_DIR": str(artifacts / name / "var"),
         "DJANGO_SUPERUSER_USERNAME": STAFF[0],
         "DJANGO_SUPERUSER_EMAIL": f"{STAFF[0]}@example.com",

@@ -54,6 +54,22 @@ class StackConfig:
     gateway_port: int | None = None
 
 
+def gunicorn_command(application: str, *, bind: str, workers: int) -> list[str]:
+    """How every web process of the local stack runs (and the benchmark's reference app)."""
+    return [
+        sys.executable, "-m", "gunicorn", application,
+        "--bind", bind,
+        "--workers", str(workers),
+        # Threads keep the gateway's upstream connections alive between requests.
+        "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5",
+        # No access log: the gateway logs every request, and the service one JSON
+        # line per request with its id (shop.request_id).
+        "--graceful-timeout", "10",
+        # Four gunicorns on one machine would fight over one ~/.gunicorn control socket.
+        "--no-control-socket",
+    ]  # fmt: skip
+
+
 class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
@@ -82,18 +98,11 @@ class Stack:
         python = sys.executable
         commands = {}
         for service in SERVICES:
-            commands[f"{service}-web"] = [
-                python, "-m", "gunicorn", f"{service}.wsgi:application",
-                "--bind", f"127.0.0.1:{self.config.ports[service]}",
-                "--workers", str(self.config.web_workers),
-                # Threads keep the gateway's upstream connections alive between requests.
-                "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5",
-                # No access log: the gateway logs every request, and the service one JSON
-                # line per request with its id (shop.request_id).
-                "--graceful-timeout", "10",
-                # Four gunicorns on one machine would fight over one ~/.gunicorn control socket.
-                "--no-control-socket",
-            ]  # fmt: skip
+            commands[f"{service}-web"] = gunicorn_command(
+                f"{service}.wsgi:application",
+                bind=f"127.0.0.1:{self.config.ports[service]}",
+                workers=self.config.web_workers,
+            )
             commands[f"{service}-worker"] = [
                 python, "-m", "workers", service, "worker",
                 "--concurrency", str(self.config.worker_concurrency[service]),
