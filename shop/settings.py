@@ -237,6 +237,10 @@ CELERY_TASK_ROUTES = ("workers.routing.route_by_service",)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", default=30)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT_SECONDS", default=60)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless told to reuse
+# it; workers.app closes connections by Django's CONN_MAX_AGE rule instead. Celery still closes
+# them every 2 x this many tasks, which is harmless.
+CELERY_DB_REUSE_MAX = 10_000
 
 # A message is given up (marked dead, replayable from the admin) after this many deliveries.
 SHOP_MESSAGE_MAX_DELIVERIES = env.int("SHOP_MESSAGE_MAX_DELIVERIES", default=5)
@@ -244,7 +248,11 @@ SHOP_MESSAGE_RETRY_BACKOFF_SECONDS = env.float("SHOP_MESSAGE_RETRY_BACKOFF_SECON
 SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS = env.float(
     "SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS", default=60.0
 )
-# How often an idle relay looks for new outbox rows: the floor of a saga step's latency.
+# On PostgreSQL a commit wakes the relay at once (LISTEN/NOTIFY); it also sweeps the outbox this
+# often, for rows a lost notification (a dropped connection) left behind.
+SHOP_RELAY_SWEEP_SECONDS = env.float("SHOP_RELAY_SWEEP_SECONDS", default=2.0)
+# Without notifications (SQLite), how often an idle relay looks for new outbox rows: the floor
+# of a saga step's latency there.
 SHOP_RELAY_POLL_SECONDS = env.float("SHOP_RELAY_POLL_SECONDS", default=0.05)
 
 

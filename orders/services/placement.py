@@ -79,7 +79,7 @@ def order_place(
         if replayed is None:  # the winner's order vanished: nothing sane to answer
             raise Conflict("A request with this Idempotency-Key is in progress.") from None
         return replayed, True
-    return order_get(order_id=order.pk), False
+    return order, False
 
 
 def request_fingerprint(*, items: Sequence[Mapping[str, Any]], shipping_address: str) -> str:
@@ -152,7 +152,8 @@ def _order_create(
     products: Mapping[int, CatalogProduct],
     shipping_address: str,
 ) -> Order:
-    """Precondition: inside the placement's transaction."""
+    """The order with its lines and history, as recorded; precondition: inside the placement's
+    transaction."""
     lines = [
         OrderLine(
             product_id=product_id,
@@ -178,7 +179,9 @@ def _order_create(
     for line in lines:
         line.order = order
     OrderLine.objects.bulk_create(lines)
-    OrderStatusChange.objects.create(order=order, status=OrderStatus.PENDING, reason="placed")
+    placed = OrderStatusChange.objects.create(
+        order=order, status=OrderStatus.PENDING, reason="placed"
+    )
     outbox_enqueue(
         ReserveStock(
             order_id=str(order.id),
@@ -188,7 +191,23 @@ def _order_create(
             ),
         )
     )
+    _attach_details(order, lines=lines, history=[placed])
     return order
+
+
+def _attach_details(
+    order: Order, *, lines: list[OrderLine], history: list[OrderStatusChange]
+) -> None:
+    """Give `order` the lines and history it was just created with, as `order_get`'s prefetches
+    would (lines by id, history by time): the answer shows exactly what the transaction wrote,
+    so it is not read back. Further queries on them (`order.lines.filter(...)`) still query."""
+    prefetched = {}
+    for name, rows in (("lines", lines), ("history", history)):
+        queryset = getattr(order, name).get_queryset()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        prefetched[name] = queryset
+    order._prefetched_objects_cache = prefetched
 
 
 def _idempotency_key_clean(key: str | None) -> str | None:

@@ -1,13 +1,13 @@
 """Idempotent consumers: the one wrapper every cross-service task handler runs inside."""
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from shop.contract import MESSAGES_BY_TASK, ContractError, Message
@@ -95,13 +95,16 @@ def consume(
 
     try:
         with transaction.atomic():
-            inbox = InboxMessage.objects.select_for_update().get(message_id=message_id)
-            if inbox.status != InboxMessage.Status.RECEIVED:
-                return inbox.status  # a concurrent duplicate delivery got here first
+            # Claiming the message and marking it processed are one conditional UPDATE: it
+            # takes the row lock, so a concurrent duplicate delivery waits here, then finds the
+            # message no longer `received` and runs nothing. A failing handler rolls the mark
+            # back with its own effects.
+            claimed = InboxMessage.objects.filter(
+                message_id=message_id, status=InboxMessage.Status.RECEIVED
+            ).update(status=InboxMessage.Status.PROCESSED, finished_at=timezone.now())
+            if not claimed:
+                return _status(message_id)  # a concurrent duplicate delivery got here first
             handler(message)
-            inbox.status = InboxMessage.Status.PROCESSED
-            inbox.finished_at = timezone.now()
-            inbox.save(update_fields=["status", "finished_at"])
     except INFRASTRUCTURE_ERRORS as error:
         raise RetryLater(error, backoff_seconds(attempt=deliveries, cap=60)) from error
     except ContractError as error:
@@ -124,14 +127,40 @@ def backoff_seconds(*, attempt: int, cap: float | None = None) -> float:
 def _record_delivery(
     message_id: str, task_name: str, payload: dict[str, Any]
 ) -> tuple[int, InboxMessage.Status]:
-    """Count this delivery in its own committed transaction, before the handler can crash."""
-    with transaction.atomic():
-        InboxMessage.objects.get_or_create(
-            message_id=message_id, defaults={"task_name": task_name, "payload": payload}
+    """Count this delivery in its own committed statement, before the handler can crash.
+
+    One upsert, whatever the number of deliveries: the first inserts the row, every later one
+    adds one to its count, and both read back the count and status they left.
+    """
+    table = connection.ops.quote_name(InboxMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
+            "(message_id, task_name, payload, status, deliveries, last_error, received_at) "
+            "VALUES (%s, %s, %s, %s, 1, '', %s) "
+            f"ON CONFLICT (message_id) DO UPDATE SET deliveries = {table}.deliveries + 1 "
+            "RETURNING deliveries, status",
+            [
+                _uuid_value(message_id),
+                task_name,
+                json.dumps(payload),
+                InboxMessage.Status.RECEIVED,
+                timezone.now(),
+            ],
         )
-        InboxMessage.objects.filter(message_id=message_id).update(deliveries=F("deliveries") + 1)
-        inbox = InboxMessage.objects.get(message_id=message_id)
-    return inbox.deliveries, InboxMessage.Status(inbox.status)
+        deliveries, status = cursor.fetchone()
+    return deliveries, InboxMessage.Status(status)
+
+
+def _uuid_value(message_id: str) -> str:
+    """The message id as the database stores a UUIDField (SQLite keeps it as 32 hex digits)."""
+    field = InboxMessage._meta.get_field("message_id")
+    return field.get_db_prep_value(message_id, connection)
+
+
+def _status(message_id: str) -> InboxMessage.Status:
+    status = InboxMessage.objects.filter(message_id=message_id).values_list("status", flat=True)
+    return InboxMessage.Status(status.get())
 
 
 def _record_error(message_id: str, error: Exception) -> None:

@@ -1,17 +1,20 @@
 """The outbox relay: publishes recorded messages to RabbitMQ with publisher confirms."""
 
+import contextlib
 import logging
+import select
 import signal
 import time
 from types import FrameType
 
 from celery import Celery
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from shop.messaging.models import OutboxMessage
+from shop.messaging.outbox import RELAY_WAKE_CHANNEL
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +58,12 @@ def relay_pending(*, app: Celery, batch_size: int = 100) -> int:
 
 
 def relay_forever(*, app: Celery) -> None:
-    """Publish until SIGTERM or SIGINT, polling when idle and backing off when the broker or
-    the database is away."""
+    """Publish until SIGTERM or SIGINT, backing off when the broker or the database is away.
+
+    On PostgreSQL the relay sleeps until a commit NOTIFYs it (see `outbox_enqueue`) and sweeps
+    every SHOP_RELAY_SWEEP_SECONDS for anything a lost notification left behind; elsewhere it
+    polls every SHOP_RELAY_POLL_SECONDS. Either way the outbox table is what it publishes from.
+    """
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -65,20 +72,66 @@ def relay_forever(*, app: Celery) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    poll_seconds = settings.SHOP_RELAY_POLL_SECONDS
+    wake = RelayWake()
     failures = 0
-    logger.info("relay started, polling every %ss", poll_seconds)
+    logger.info("relay started, %s", wake.describe())
     while not stopping:
         try:
-            published = relay_pending(app=app)
+            # Listening before looking: a commit after this SELECT wakes the wait below.
+            wake.listen()
+            published = relay_pending(app=app, batch_size=BATCH_SIZE)
             failures = 0
         except Exception as error:  # broker or database away; both come back
             failures += 1
             pause = min(0.5 * 2 ** (failures - 1), 10.0)
             logger.warning("relay could not publish (%r); retrying in %.1fs", error, pause)
             close_old_connections()
+            wake.close()
             time.sleep(pause)
             continue
-        if not published:
-            time.sleep(poll_seconds)
+        if published < BATCH_SIZE:
+            wake.wait()
+    wake.close()
     logger.info("relay stopped")
+
+
+BATCH_SIZE = 100
+
+
+class RelayWake:
+    """How an idle relay waits for new outbox rows: LISTEN on PostgreSQL, a short sleep
+    elsewhere (the embedded SQLite of `make run` has no notifications)."""
+
+    def __init__(self) -> None:
+        self.is_listening = connection.vendor == "postgresql"
+        self.listener = None
+
+    def describe(self) -> str:
+        if self.is_listening:
+            return f"woken by commits, sweeping every {settings.SHOP_RELAY_SWEEP_SECONDS}s"
+        return f"polling every {settings.SHOP_RELAY_POLL_SECONDS}s"
+
+    def listen(self) -> None:
+        if not self.is_listening or self.listener is not None:
+            return
+        # A connection of its own: Django may close or replace the one the relay queries on.
+        listener = connection.get_new_connection(connection.get_connection_params())
+        listener.autocommit = True
+        with listener.cursor() as cursor:
+            cursor.execute(f"LISTEN {RELAY_WAKE_CHANNEL}")
+        self.listener = listener
+
+    def wait(self) -> None:
+        if self.listener is None:
+            time.sleep(settings.SHOP_RELAY_POLL_SECONDS)
+            return
+        readable, _, _ = select.select([self.listener], [], [], settings.SHOP_RELAY_SWEEP_SECONDS)
+        if readable:
+            self.listener.poll()  # raises if the connection broke: the loop reconnects
+            self.listener.notifies.clear()
+
+    def close(self) -> None:
+        if self.listener is not None:
+            with contextlib.suppress(Exception):
+                self.listener.close()
+            self.listener = None
