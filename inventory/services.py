@@ -113,7 +113,7 @@ def product_sync(*, product_id: int, sku: str, version: int) -> StockRecord:
     Idempotent and order-insensitive: an event whose `version` is not newer than the one already
     applied changes nothing, so redeliveries and out-of-order deliveries keep the newest SKU.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         record, created = StockRecord.objects.get_or_create(
             product_id=product_id, defaults={"sku": sku, "product_version": version}
         )
@@ -139,15 +139,14 @@ def stock_reserve(*, order_id: str | uuid.UUID, lines: Iterable[StockLine]) -> R
     """
     order_uuid = _order_uuid(order_id)
     requested = list(lines)
-    with transaction.atomic():
-        existing = Reservation.objects.filter(order_id=order_uuid).first()
-        if existing is not None:
-            _answer(existing)
-            return existing
+    # No savepoint of its own (here and in the other consumers' services): inside a consumer's
+    # transaction any error rolls all of it back anyway; called alone, this is the transaction.
+    with transaction.atomic(savepoint=False):
         try:
-            # Claim the order's one reservation before touching stock: a concurrent request for
-            # the same order waits here on the unique index and then answers what this one
-            # decided, instead of reserving a second time.
+            # Claim the order's one reservation before touching stock: a request for an order
+            # that has one (a replay) fails on the unique index and answers what was decided;
+            # a concurrent one waits there for this one and then does the same, instead of
+            # reserving a second time.
             with transaction.atomic():
                 reservation = Reservation.objects.create(
                     order_id=order_uuid, status=Reservation.Status.RESERVED
@@ -177,7 +176,7 @@ def stock_release(*, order_id: str | uuid.UUID, reason: str) -> Reservation:
     the reserve request, when it arrives, reserves nothing.
     """
     order_uuid = _order_uuid(order_id)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
         if reservation is None:
             try:
@@ -213,7 +212,7 @@ def stock_commit(*, order_id: str | uuid.UUID) -> Reservation | None:
     repeated commit of a committed reservation is a harmless replay and logged as such.
     """
     order_uuid = _order_uuid(order_id)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
         if reservation is None or reservation.status != Reservation.Status.RESERVED:
             if reservation is not None and reservation.status == Reservation.Status.COMMITTED:

@@ -1,11 +1,13 @@
 """Reads of orders, scoped to who is asking: a customer sees their own, staff see all."""
 
+import time
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from orders.errors import OrderNotFound
-from orders.models import Order
+from orders.models import Order, OrderStatus
 from shop.auth import Principal
 
 
@@ -57,3 +59,22 @@ def order_get(*, order_id: UUID) -> Order:
         return _orders_with_details().get(pk=order_id)
     except Order.DoesNotExist:
         raise OrderNotFound from None
+
+
+# (when it was counted, by time.monotonic(); how many): one process's last count.
+_pending_count: tuple[float, int] = (float("-inf"), 0)
+
+
+def order_pending_count() -> int:
+    """How many orders wait for inventory's answer: the saga's backlog.
+
+    Counted at most once per ORDERS_BACKLOG_CHECK_SECONDS per process, since every placement
+    asks; a count that old is close enough to decide whether to shed load.
+    """
+    global _pending_count
+    counted_at, count = _pending_count
+    now = time.monotonic()
+    if now - counted_at >= settings.ORDERS_BACKLOG_CHECK_SECONDS:
+        count = Order.objects.filter(status=OrderStatus.PENDING).count()
+        _pending_count = (now, count)
+    return count

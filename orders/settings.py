@@ -17,6 +17,12 @@ ORDERS_EXPIRY_SCAN_SECONDS = env.float("ORDERS_EXPIRY_SCAN_SECONDS", default=10.
 ORDERS_PAYMENT_PROVIDER = env.str(
     "ORDERS_PAYMENT_PROVIDER", default="orders.payments.BuiltInTestProvider"
 )
+# Overload: with more orders than this waiting for inventory's answer, a placement is refused at
+# once with 503 and Retry-After (nothing recorded) instead of queueing behind the backlog, so
+# the saga keeps settling at full speed and clients back off. 0: never refused.
+ORDERS_MAX_PENDING_ORDERS = env.int("ORDERS_MAX_PENDING_ORDERS", default=200)
+# How old the backlog count a placement decides on may be (one count per process this often).
+ORDERS_BACKLOG_CHECK_SECONDS = env.float("ORDERS_BACKLOG_CHECK_SECONDS", default=0.5)
 if ORDERS_RESERVATION_TTL_SECONDS <= 0 or ORDERS_EXPIRY_SCAN_SECONDS <= 0:
     raise ImproperlyConfigured(
         "ORDERS_RESERVATION_TTL_SECONDS and ORDERS_EXPIRY_SCAN_SECONDS must be positive."

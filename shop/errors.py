@@ -31,6 +31,16 @@ class Unauthenticated(DomainError):
     default_message = "Authentication credentials were not valid."
 
 
+class Overloaded(DomainError):
+    """The service is too far behind to take more work now, and recorded nothing: answered 503
+    with `Retry-After`, so that a client backs off at once instead of waiting in a queue."""
+
+    code = "overloaded"
+    status_code = 503
+    default_message = "The shop is busy right now and recorded nothing; please retry shortly."
+    retry_after_seconds = 1
+
+
 class InvalidInput(DomainError):
     """Field errors found by a service (a rule the serializer cannot see, such as a race on a
     unique value), answered as DRF's `{"field": ["message"]}` with 400."""

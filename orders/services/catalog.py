@@ -20,7 +20,9 @@ def catalog_product_sync(*, message: ProductChanged) -> None:
         "currency": message.currency,
         "is_active": message.is_active,
     }
-    with transaction.atomic():
+    # No savepoint of its own: inside the consumer's transaction any error rolls all of it back
+    # anyway; called alone, this is the transaction.
+    with transaction.atomic(savepoint=False):
         if _update_if_newer(product_id=message.product_id, values=values):
             return
         if not CatalogProduct.objects.filter(product_id=message.product_id).exists():

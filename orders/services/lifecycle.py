@@ -42,7 +42,9 @@ def order_confirm_reservation(*, order_id: UUID | str) -> None:
     if parsed_id is None:
         logger.warning("stock reserved for an order id that is no UUID; ignored")
         return
-    with transaction.atomic():
+    # No savepoint of its own (nor in order_reject): inside the consumer's transaction any error
+    # rolls all of it back anyway; called alone, this is the transaction.
+    with transaction.atomic(savepoint=False):
         now = timezone.now()
         if order_transition(
             order_id=parsed_id,
@@ -70,7 +72,7 @@ def order_reject(*, order_id: UUID | str, reason: str) -> None:
     if parsed_id is None:
         logger.warning("stock rejected for an order id that is no UUID; ignored")
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if order_transition(
             order_id=parsed_id,
             from_statuses=[OrderStatus.PENDING],

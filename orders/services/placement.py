@@ -23,10 +23,10 @@ from orders.models import (
     OrderStatus,
     OrderStatusChange,
 )
-from orders.selectors import order_get
+from orders.selectors import order_get, order_pending_count
 from shop.auth import Principal
 from shop.contract import ReserveStock, StockLine
-from shop.errors import Conflict, InvalidInput
+from shop.errors import Conflict, InvalidInput, Overloaded
 from shop.messaging.outbox import outbox_enqueue
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -51,6 +51,8 @@ def order_place(
     SKUs and prices are copied from it and the total is computed here, never taken from a client.
     With an `idempotency_key`, the same key and the same input return the order placed first
     (no new order, no new message); the same key with other input is refused with 409.
+    While more than ORDERS_MAX_PENDING_ORDERS orders wait for inventory, a new placement is
+    refused with `Overloaded` (a replay is still answered) and nothing is recorded.
     """
     user_id = int(principal.id)
     quantities = _merged_quantities(items)
@@ -60,6 +62,7 @@ def order_place(
         replayed = _idempotent_replay(user_id=user_id, key=key, fingerprint=fingerprint)
         if replayed is not None:
             return replayed, True
+    _refuse_when_backlogged()
     products = _orderable_products(quantities)
     try:
         with transaction.atomic():
@@ -80,6 +83,15 @@ def order_place(
             raise Conflict("A request with this Idempotency-Key is in progress.") from None
         return replayed, True
     return order, False
+
+
+def _refuse_when_backlogged() -> None:
+    limit = settings.ORDERS_MAX_PENDING_ORDERS
+    if limit and order_pending_count() > limit:
+        raise Overloaded(
+            "The shop is taking orders slower than they arrive and recorded nothing; "
+            "please retry shortly."
+        )
 
 
 def request_fingerprint(*, items: Sequence[Mapping[str, Any]], shipping_address: str) -> str:

@@ -6,16 +6,18 @@ from django.http import HttpRequest, JsonResponse
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from shop.errors import DomainError, InvalidInput, Unauthenticated
+from shop.errors import DomainError, InvalidInput, Overloaded, Unauthenticated
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, InvalidInput):
         return Response(exc.errors, status=exc.status_code)
     if isinstance(exc, DomainError):
-        headers = (
-            {"WWW-Authenticate": 'Bearer realm="api"'} if isinstance(exc, Unauthenticated) else None
-        )
+        headers = None
+        if isinstance(exc, Unauthenticated):
+            headers = {"WWW-Authenticate": 'Bearer realm="api"'}
+        elif isinstance(exc, Overloaded):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
         return Response({"detail": exc.message}, status=exc.status_code, headers=headers)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:

@@ -213,6 +213,22 @@ def test_place_refuses_a_body_that_is_not_json(catalog, customer):
     assert counts() == (0, 0, 0, 0)
 
 
+def test_place_sheds_load_with_503_and_retry_after_when_backlogged(catalog, customer, settings):
+    settings.ORDERS_MAX_PENDING_ORDERS = 1
+    settings.ORDERS_BACKLOG_CHECK_SECONDS = 0
+    client = customer.client()
+    for _ in range(2):
+        assert client.post(PLACE_URL, {"items": [MUG_LINE]}, format="json").status_code == 202
+
+    response = client.post(PLACE_URL, {"items": [MUG_LINE]}, format="json")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert set(response.json()) == {"detail"}
+    assert Order.objects.count() == 2
+    assert OutboxMessage.objects.count() == 2
+
+
 def test_same_idempotency_key_and_body_answers_the_same_order(catalog, customer):
     client = customer.client()
     body = {"items": [MUG_LINE], "shipping_address": "Here"}

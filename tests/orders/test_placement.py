@@ -9,7 +9,7 @@ from orders.models import IdempotencyKey, Order, OrderStatus
 from orders.services import order_place
 from orders.services.placement import request_fingerprint
 from shop.contract import INVENTORY_STOCK_RESERVE, ReserveStock, StockLine
-from shop.errors import InvalidInput
+from shop.errors import InvalidInput, Overloaded
 from shop.messaging.models import OutboxMessage
 from tests.orders.conftest import MUG_ID, RETIRED_ID, TEE_ID
 from tests.orders.helpers import ALICE, BOB, outbox_messages, timeline
@@ -268,3 +268,52 @@ def test_placed_order_starts_pending(catalog):
     order, _ = place([{"product_id": MUG_ID, "quantity": 1}])
 
     assert Order.objects.get().status == OrderStatus.PENDING == order.status
+
+
+@pytest.fixture
+def backlog_limit(settings):
+    """A backlog of at most two pending orders, counted afresh for every placement."""
+    settings.ORDERS_MAX_PENDING_ORDERS = 2
+    settings.ORDERS_BACKLOG_CHECK_SECONDS = 0
+    return settings
+
+
+def test_place_refuses_when_the_backlog_is_over_the_limit_and_writes_nothing(
+    catalog, backlog_limit
+):
+    for _ in range(3):
+        place([{"product_id": MUG_ID, "quantity": 1}])
+    counts = (Order.objects.count(), OutboxMessage.objects.count())
+
+    with pytest.raises(Overloaded):
+        place([{"product_id": MUG_ID, "quantity": 1}])
+
+    assert (Order.objects.count(), OutboxMessage.objects.count()) == counts
+
+
+def test_place_takes_orders_again_once_the_backlog_is_answered(catalog, backlog_limit):
+    orders = [place([{"product_id": MUG_ID, "quantity": 1}])[0] for _ in range(3)]
+    Order.objects.filter(pk=orders[0].pk).update(status=OrderStatus.AWAITING_PAYMENT)
+
+    order, _ = place([{"product_id": MUG_ID, "quantity": 1}])
+
+    assert order.status == OrderStatus.PENDING
+
+
+def test_backlogged_shop_still_answers_a_replayed_idempotency_key(catalog, backlog_limit):
+    first, _ = place([{"product_id": MUG_ID, "quantity": 1}], key="checkout-1")
+    for _ in range(2):
+        place([{"product_id": MUG_ID, "quantity": 1}])
+
+    replayed, is_replay = place([{"product_id": MUG_ID, "quantity": 1}], key="checkout-1")
+
+    assert (replayed.pk, is_replay) == (first.pk, True)
+
+
+def test_backlog_limit_zero_never_refuses(catalog, backlog_limit):
+    backlog_limit.ORDERS_MAX_PENDING_ORDERS = 0
+
+    for _ in range(4):
+        place([{"product_id": MUG_ID, "quantity": 1}])
+
+    assert Order.objects.count() == 4
