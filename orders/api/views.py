@@ -22,6 +22,7 @@ from orders.api.serializers import (
     OrderOutputSerializer,
     OrderPayInputSerializer,
     OrderPlaceInputSerializer,
+    order_output,
 )
 from orders.models import Order
 from orders.selectors import order_get_for_owner, order_get_for_user, order_list
@@ -93,7 +94,7 @@ class OrderListView(generics.ListAPIView):
         headers = {"Location": reverse("order-detail", kwargs={"order_id": order.id})}
         if is_replay:
             headers["Idempotent-Replayed"] = "true"
-        data = OrderOutputSerializer(order).data
+        data = order_output(order)
         return Response(data, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
@@ -104,7 +105,7 @@ class OrderDetailView(APIView):
     )
     def get(self, request: Request, order_id: UUID) -> Response:
         order = order_get_for_user(order_id=order_id, principal=request.user)
-        return Response(OrderOutputSerializer(order).data)
+        return Response(order_output(order))
 
 
 class OrderPayView(APIView):
@@ -131,7 +132,7 @@ class OrderPayView(APIView):
         order = order_pay(
             order=order, principal=request.user, payment=serializer.validated_data["card"]
         )
-        return Response(OrderOutputSerializer(order).data)
+        return Response(order_output(order))
 
 
 class OrderCancelView(APIView):
@@ -149,4 +150,4 @@ class OrderCancelView(APIView):
     def post(self, request: Request, order_id: UUID) -> Response:
         order = order_get_for_user(order_id=order_id, principal=request.user)
         order = order_cancel(order=order, principal=request.user)
-        return Response(OrderOutputSerializer(order).data)
+        return Response(order_output(order))
