@@ -47,6 +47,12 @@ KIND_PATTERNS = {
 }
 
 
+# The gateway image runs on a read-only root with /tmp/ its one writable directory (and nginx's
+# prefix: see deploy/docker/gateway/nginx.conf); the local stack keeps the cache in its runtime
+# directory instead.
+CLUSTER_CACHE_DIR = "/tmp/shop-gateway-cache"  # noqa: S108 (the container's own /tmp)
+
+
 @dataclass(frozen=True)
 class Placeholder:
     name: str
@@ -74,6 +80,13 @@ PLACEHOLDERS = (
         "--access-log",
         PATH,
         "the JSON access log (default: RUNTIME_DIR/access.log; /dev/stdout with --http-only)",
+    ),
+    Placeholder(
+        "CACHE_DIR",
+        "--cache-dir",
+        PATH,
+        "directory of the gateway's catalog cache (standalone: RUNTIME_DIR/cache)",
+        default=CLUSTER_CACHE_DIR,
     ),
     Placeholder(
         "PROXY_READ_TIMEOUT",
@@ -126,9 +139,10 @@ def render_standalone(
     template: str | None = None,
 ) -> str:
     """A complete nginx.conf around `render_http`, for an nginx run from a project folder: its
-    pid file, error log and temp files under `runtime_dir`, and by default its access log too."""
+    pid file, error log and temp files under `runtime_dir`, and by default its access log and
+    catalog cache too."""
     runtime = Path(os.path.abspath(runtime_dir))
-    values = {"ACCESS_LOG": runtime / "access.log", **values}
+    values = {"ACCESS_LOG": runtime / "access.log", "CACHE_DIR": runtime / "cache", **values}
     http = render_http(values, template)
     error_log = _checked("error log", PATH, str(error_log or runtime / "error.log"))
     if not re.fullmatch(r"auto|\d+", worker_processes):

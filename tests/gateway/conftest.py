@@ -3,7 +3,8 @@
 Each stand-in is a tiny HTTP server that answers with what it received (its name, the method,
 the path, the headers the gateway sets) and counts the requests. A query string tells it to
 misbehave: `?sleep=<seconds>` answers late, `?drop=1` reads the request and hangs up without an
-answer (a worker that died mid-request).
+answer (a worker that died mid-request), `?status=<code>` answers with that status, and
+`?set_cookie=1` sets a cookie.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class _EchoHandler(BaseHTTPRequestHandler):
             "x_request_id": self.headers.get_all("X-Request-ID"),
             "x_forwarded_for": self.headers.get_all("X-Forwarded-For"),
             "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+            "authorization": self.headers.get("Authorization"),
         }
         upstream.record(seen)
         query = parse_qs(urlsplit(self.path).query)
@@ -95,9 +97,11 @@ class _EchoHandler(BaseHTTPRequestHandler):
             time.sleep(float(query["sleep"][0]))
         payload = json.dumps(seen).encode()
         with contextlib.suppress(OSError):  # the gateway may have given up waiting
-            self.send_response(200)
+            self.send_response(int(query.get("status", ["200"])[0]))
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
+            if "set_cookie" in query:
+                self.send_header("Set-Cookie", "products_csrftoken=fresh; Path=/")
             self.send_header("X-Request-ID", "set-by-the-service")
             self.end_headers()
             self.wfile.write(payload)

@@ -79,11 +79,20 @@ def test_http_only_renders_the_same_rules_for_kubernetes() -> None:
     assert 'access_log "/dev/stdout" shop_json;' in http
     assert "proxy_read_timeout 30s;" in http  # the default
     # Nothing that belongs to a full nginx.conf, which the image brings.
-    for directive in ("events", "http {", "pid ", "worker_processes", "_temp_path"):
+    for directive in ("events", "http {", "pid ", "worker_processes", "_temp_path "):
         assert directive not in directives(http)
-    # The standalone config is the same text with a frame around it.
+    # The catalog cache lies under the container's one writable directory.
+    assert f'proxy_cache_path "{render.CLUSTER_CACHE_DIR}" ' in http
+    assert render.CLUSTER_CACHE_DIR.startswith("/tmp/")  # noqa: S108 (the emptyDir)
+    # The standalone config is the same text with a frame around it, the access log and the
+    # cache in its runtime directory.
     local = render.render_standalone(values, runtime_dir="/srv/shop/nginx")
-    assert http.replace('"/dev/stdout"', '"/srv/shop/nginx/access.log"') in local
+    assert (
+        http.replace('"/dev/stdout"', '"/srv/shop/nginx/access.log"').replace(
+            f'"{render.CLUSTER_CACHE_DIR}"', '"/srv/shop/nginx/cache"'
+        )
+        in local
+    )
 
 
 def test_a_missing_value_is_refused_by_name() -> None:
