@@ -96,3 +96,13 @@ lock:
 	rm -rf /tmp/shop-lock && $(PYTHON) -m venv /tmp/shop-lock
 	/tmp/shop-lock/bin/pip install --quiet -e ".[dev]"
 	/tmp/shop-lock/bin/pip freeze --exclude-editable > constraints.txt
+
+# The benchmark (not part of `make test`): the whole shop through the gateway on PostgreSQL and
+# RabbitMQ; results in var/bench/. QUICK=1 runs one short pass of every figure.
+WRK := $(shell command -v wrk 2>/dev/null)
+.PHONY: bench
+bench: venv nginx
+ifeq ($(WRK),)
+	$(call apt_install,wrk)
+endif
+	$(PY) -m tests.bench $(if $(QUICK),--quick)
