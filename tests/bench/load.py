@@ -102,7 +102,9 @@ class WrkResult:
 
     @property
     def server_errors(self) -> int:
-        return sum(count for status, count in self.statuses.items() if status >= 500)
+        """5xx answers, less the 503s with Retry-After: those are the shop shedding load on
+        purpose (API.md), counted apart as `shed`."""
+        return sum(count for status, count in self.statuses.items() if status >= 500) - self.shed
 
     def per_second(self, *statuses: int) -> float:
         return self.count(*statuses) / self.seconds
