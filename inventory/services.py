@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Now
-from django.utils import timezone
 
 from inventory.errors import StockLevelConflict, StockRecordNotFound
 from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
@@ -260,68 +259,59 @@ def _merge_lines(lines: list[StockLine]) -> tuple[dict[int, int], str | None]:
     return quantities, None
 
 
+class _Shortfall(Exception):
+    """A line that could not be reserved; unwinds the savepoint of the lines before it."""
+
+    def __init__(self, *, product_id: int, quantity: int) -> None:
+        super().__init__(product_id, quantity)
+        self.product_id = product_id
+        self.quantity = quantity
+
+
 def _reserve_all_or_none(*, reservation: Reservation, quantities: dict[int, int]) -> str | None:
     """Reserve every quantity, with its lines and ledger rows; or reserve nothing and say why.
 
     Precondition: inside the transaction that created `reservation`.
     """
-    records = _stock_records_locked(quantities)
-    for product_id in sorted(quantities):
-        record = records.get(product_id)
-        if record is None:
-            return f"product {product_id} is not stocked"
-        if record.available < quantities[product_id]:
-            return (
-                f"product {product_id} ({record.sku}): {quantities[product_id]} requested, "
-                f"{max(record.available, 0)} available"
+    try:
+        # A savepoint: a line that cannot be reserved undoes the lines before it, and with them
+        # their row locks.
+        with transaction.atomic():
+            # Every transaction that locks several stock rows locks them in product id order,
+            # so two orders for the same products never wait on each other in a cycle.
+            for product_id in sorted(quantities):
+                quantity = quantities[product_id]
+                # The check and the write are one UPDATE: PostgreSQL re-evaluates the WHERE on
+                # the newest row version after waiting for a concurrent writer, so the last unit
+                # goes to one order only. The CHECK constraint backs it up.
+                updated = StockRecord.objects.filter(
+                    product_id=product_id, on_hand__gte=F("reserved") + quantity
+                ).update(reserved=F("reserved") + quantity, updated_at=Now())
+                if not updated:
+                    raise _Shortfall(product_id=product_id, quantity=quantity)
+            ReservationLine.objects.bulk_create(
+                ReservationLine(reservation=reservation, product_id=product_id, quantity=quantity)
+                for product_id, quantity in sorted(quantities.items())
             )
-    deltas = {product_id: (0, quantity) for product_id, quantity in quantities.items()}
-    _stock_levels_move(records=records, deltas=deltas)
-    ReservationLine.objects.bulk_create(
-        ReservationLine(reservation=reservation, product_id=product_id, quantity=quantity)
-        for product_id, quantity in sorted(quantities.items())
-    )
-    _record_movements(
-        order_id=reservation.order_id,
-        kind=StockMovement.Kind.RESERVATION,
-        records=records,
-        deltas=deltas,
-        reason="reserved for the order",
-    )
+            _record_movements(
+                order_id=reservation.order_id,
+                kind=StockMovement.Kind.RESERVATION,
+                deltas={product_id: (0, quantity) for product_id, quantity in quantities.items()},
+                reason="reserved for the order",
+            )
+    except _Shortfall as shortfall:
+        return _shortfall_reason(shortfall)
     return None
 
 
-def _stock_records_locked(product_ids: Iterable[int]) -> dict[int, StockRecord]:
-    """The stock records of `product_ids` by product id, locked until the transaction ends.
-
-    Every transaction that locks several stock rows locks them in product id order (PostgreSQL
-    locks the rows of `ORDER BY ... FOR UPDATE` in that order), so two orders for the same
-    products never wait on each other in a cycle. Locked, the levels read here stay the levels
-    until commit: deciding on them and then writing them is safe, and the CHECK constraints
-    back it up.
-    """
-    records = (
-        StockRecord.objects.select_for_update()
-        .filter(product_id__in=list(product_ids))
-        .order_by("product_id")
-    )
-    return {record.product_id: record for record in records}
-
-
-def _stock_levels_move(
-    *, records: dict[int, StockRecord], deltas: dict[int, tuple[int, int]]
-) -> None:
-    """Add `(delta_on_hand, delta_reserved)` by product id to the locked `records`, in one
-    UPDATE; the records then hold the levels they were left with."""
-    now = timezone.now()
-    for product_id, (delta_on_hand, delta_reserved) in deltas.items():
-        record = records[product_id]
-        record.on_hand += delta_on_hand
-        record.reserved += delta_reserved
-        record.updated_at = now
-    StockRecord.objects.bulk_update(
-        [records[product_id] for product_id in sorted(deltas)],
-        ["on_hand", "reserved", "updated_at"],
+def _shortfall_reason(shortfall: _Shortfall) -> str:
+    # Read without a lock: this only words the refusal; the decision was the UPDATE's.
+    record = StockRecord.objects.filter(product_id=shortfall.product_id).first()
+    if record is None:
+        return f"product {shortfall.product_id} is not stocked"
+    return (
+        f"product {shortfall.product_id} ({record.sku}): {shortfall.quantity} requested, "
+        f"{max(record.available, 0)} available"
     )
 
 
@@ -332,12 +322,18 @@ def _move_reserved_units(*, reservation: Reservation, kind: str, reason: str) ->
     Precondition: the caller holds the reservation's row lock, and it is `reserved`.
     """
     is_commit = kind == StockMovement.Kind.COMMIT
-    quantities = dict(reservation.lines.values_list("product_id", "quantity"))
-    records = _stock_records_locked(quantities)
     deltas: dict[int, tuple[int, int]] = {}
-    for product_id, quantity in sorted(quantities.items()):
-        record = records.get(product_id)
-        if record is None or record.reserved < quantity:
+    # Same lock order as reserving: by product id.
+    for product_id, quantity in reservation.lines.order_by("product_id").values_list(
+        "product_id", "quantity"
+    ):
+        delta_on_hand = -quantity if is_commit else 0
+        updated = StockRecord.objects.filter(product_id=product_id, reserved__gte=quantity).update(
+            reserved=F("reserved") - quantity,
+            on_hand=F("on_hand") + delta_on_hand,
+            updated_at=Now(),
+        )
+        if not updated:
             # Every other write leaves reserved units alone (stock_adjust never reaches into
             # them), so this is a broken invariant: change nothing and fail loudly; the message
             # is retried and then lands in the dead letters for staff.
@@ -345,38 +341,36 @@ def _move_reserved_units(*, reservation: Reservation, kind: str, reason: str) ->
                 f"{kind} of order {reservation.order_id}: product {product_id} does not hold "
                 f"the {quantity} units reserved for it"
             )
-        deltas[product_id] = (-quantity if is_commit else 0, -quantity)
-    _stock_levels_move(records=records, deltas=deltas)
-    _record_movements(
-        order_id=reservation.order_id, kind=kind, records=records, deltas=deltas, reason=reason
-    )
+        deltas[product_id] = (delta_on_hand, -quantity)
+    _record_movements(order_id=reservation.order_id, kind=kind, deltas=deltas, reason=reason)
 
 
 def _record_movements(
     *,
     order_id: uuid.UUID,
     kind: str,
-    records: dict[int, StockRecord],
     deltas: dict[int, tuple[int, int]],
     reason: str,
 ) -> None:
     """A ledger row per product from `(delta_on_hand, delta_reserved)` by product id.
 
-    Precondition: `records` are locked and hold the levels the deltas left them at.
+    Precondition: the caller's UPDATEs still hold these stock rows locked, so the levels read
+    here are exactly the levels they left.
     """
+    records = StockRecord.objects.filter(product_id__in=deltas).order_by("product_id")
     StockMovement.objects.bulk_create(
         StockMovement(
-            stock_record=records[product_id],
+            stock_record=record,
             kind=kind,
-            delta_on_hand=deltas[product_id][0],
-            delta_reserved=deltas[product_id][1],
-            on_hand_after=records[product_id].on_hand,
-            reserved_after=records[product_id].reserved,
+            delta_on_hand=deltas[record.product_id][0],
+            delta_reserved=deltas[record.product_id][1],
+            on_hand_after=record.on_hand,
+            reserved_after=record.reserved,
             reason=reason[:200],
             order_id=order_id,
             actor=SAGA_ACTOR,
         )
-        for product_id in sorted(deltas)
+        for record in records
     )
 
 
