@@ -97,7 +97,11 @@ def service_database(service: str) -> dict:
     )
     database = env.db_url_config(url)
     database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE_SECONDS", default=60)
-    database["CONN_HEALTH_CHECKS"] = True
+    # Web processes check a reused connection before a request, so that a database restart
+    # costs no client a 500. Workers and relays skip the check (a query per task): a broken
+    # connection fails that task's first query, the message is retried, and the connection is
+    # replaced (workers/__main__.py turns it off).
+    database["CONN_HEALTH_CHECKS"] = env.bool("DJANGO_CONN_HEALTH_CHECKS", default=True)
     if database["ENGINE"] == "django.db.backends.sqlite3":
         # The embedded default: concurrent workers share one file, so wait for locks
         # instead of failing at once.

@@ -19,6 +19,9 @@ def main(argv: list[str]) -> None:
         sys.exit(2)
     service, role, extra = argv[0], argv[1], argv[2:]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{service}.settings")
+    # No health check query before each task, whatever the web processes' setting: a task that
+    # finds its connection broken fails, is retried, and gets a new one.
+    os.environ["DJANGO_CONN_HEALTH_CHECKS"] = "false"
 
     import django
 
