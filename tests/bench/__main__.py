@@ -146,7 +146,7 @@ def run(plan: Plan, output_dir: Path) -> dict[str, Any]:
                 results["completed"] = True
             finally:
                 accounting.close()
-    except Exception:  # whatever failed: write what was measured, then fail
+    except (Exception, KeyboardInterrupt):  # whatever failed: write what was measured, then fail
         results["error"] = traceback.format_exc()[-4000:]
         print(results["error"], file=sys.stderr)
     results.setdefault("invariants_ok", False)

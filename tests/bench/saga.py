@@ -265,6 +265,12 @@ def run_series(bench: Bench) -> dict[str, int | None]:
     plan = bench.plan
     sustainable: dict[str, int | None] = {}
     for series in SERIES:
+        # A series starts from an empty backlog, even after one that ended without draining.
+        drained, seconds = bench.drain(plan.overload_drain_timeout_seconds)
+        if not drained:
+            bench.say(
+                f"saga {series}: still {bench.pending_orders()} pending after {seconds:.0f} s"
+            )
         best: int | None = None
         failed = False
         for rate in plan.saga_rates_per_s:
@@ -335,6 +341,9 @@ def run_half_sustainable(bench: Bench, sustainable: int | None) -> None:
         bench.results[f"orders_cpu_ms_per_settled{suffix}"] = bench.results.pop(
             f"cpu_ms_per_settled_order{suffix}"
         )
+    bench.results["orders_loadgen_cpu_ms_per_settled"] = bench.results.get(
+        "cpu_ms_per_settled_order__loadgen"
+    )
     bench.results["orders_cpu_ms_per_settled_rate_per_s"] = rate
     bench.results["orders_cpu_ms_per_settled_runs"] = len(runs)
 
@@ -342,6 +351,7 @@ def run_half_sustainable(bench: Bench, sustainable: int | None) -> None:
 def run_overload(bench: Bench, sustainable: int | None) -> None:
     plan = bench.plan
     rate = max(50, 2 * (sustainable or 0))
+    bench.drain(plan.overload_drain_timeout_seconds)
     run = open_loop_run(
         bench,
         series=SPREAD,
