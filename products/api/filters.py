@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import QuerySet
-from django_filters.rest_framework import FilterSet
+from django_filters.rest_framework import DjangoFilterBackend, FilterSet
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -39,6 +39,24 @@ class ProductFilterSet(FilterSet):
     class Meta:
         model = Product
         fields = ["category", "min_price", "max_price", "is_active"]
+
+
+class ProductFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, skipped when the query names none of the FilterSet's filters.
+
+    Most list requests only page through the catalog; for them the FilterSet (deep copies of its
+    filters, a form class made on the fly, the form's validation) would filter nothing and cost
+    about as much as the page's query. A request that names a filter, even with an empty or
+    invalid value, is filtered (and refused) as before.
+    """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class StableOrderingFilter(OrderingFilter):

@@ -1,17 +1,24 @@
 """HTTP interface of the catalog: parse input, call a service or selector, render output."""
 
+import hashlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.filters import SearchFilter
 from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from products import selectors, services
-from products.api.filters import ProductFilterSet, StableOrderingFilter
+from products.api.filters import ProductFilterBackend, ProductFilterSet, StableOrderingFilter
 from products.api.serializers import (
     CategoryCreateInputSerializer,
     CategoryOutputSerializer,
@@ -19,6 +26,8 @@ from products.api.serializers import (
     ProductCreateInputSerializer,
     ProductOutputSerializer,
     ProductUpdateInputSerializer,
+    product_output,
+    products_output,
 )
 from products.models import Category, Product
 from shop.api.permissions import IsStaffOrReadOnly
@@ -27,11 +36,57 @@ from shop.api.permissions import IsStaffOrReadOnly
 # its forms from the fields a client may write rather than from the output.
 CREATE_METHODS = ("POST",)
 UPDATE_METHODS = ("PUT", "PATCH")
+# The cache (products/settings.py) of signed-in customers' catalog reads: see `catalog_cached`.
+CATALOG_CACHE = "catalog"
+
+
+def catalog_cached(
+    view: GenericAPIView, request: Request, answer: Callable[[], Response]
+) -> HttpResponseBase:
+    """`answer()`, or the JSON it rendered for the same question less than
+    PRODUCTS_CATALOG_CACHE_SECONDS ago in this process.
+
+    For signed-in customers' catalog reads only: they all see the same catalog (active products
+    only), so a page rendered for one serves them all, and the gateway cannot cache these
+    requests (they carry a token). Staff see inactive products too and get a fresh answer every
+    time; so do anonymous clients, whom the gateway's own cache serves: the two caches never
+    add up beyond API.md's 2 seconds for a change to show. The key holds everything the bytes
+    depend on: the staff bit (always "not staff" here, kept so that a later change cannot mix
+    the two), the media type DRF chose (`indent=` changes the bytes) and the absolute URL (the
+    list's next/previous links are absolute). Only 200s are kept: an error is raised out of
+    `answer()` before anything is stored. Each process has its own cache (LocMem), so nothing is
+    shared or invalidated between processes: the short lifetime is the whole freshness rule.
+    """
+    user = request.user
+    seconds = settings.PRODUCTS_CATALOG_CACHE_SECONDS
+    if (
+        seconds <= 0
+        or not user.is_authenticated
+        or user.is_staff
+        or not isinstance(request.accepted_renderer, JSONRenderer)
+    ):
+        return answer()
+    question = f"staff={user.is_staff} {request.accepted_media_type} {request.build_absolute_uri()}"
+    key = hashlib.sha256(question.encode()).hexdigest()
+    cache = caches[CATALOG_CACHE]
+    cached = cache.get(key)
+    if cached is not None:
+        content_type, content = cached
+        return HttpResponse(content, content_type=content_type)
+    response = answer()
+    # Rendered here rather than after the view returns, to keep the bytes; DRF renders exactly
+    # so (and does not render a response twice).
+    response.accepted_renderer = request.accepted_renderer
+    response.accepted_media_type = request.accepted_media_type
+    response.renderer_context = view.get_renderer_context()
+    response.render()
+    cache.set(key, (response["Content-Type"], response.content), timeout=seconds)
+    return response
 
 
 class ProductListView(GenericAPIView):
     permission_classes = [IsStaffOrReadOnly]
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [ProductFilterBackend, SearchFilter, StableOrderingFilter]
     filterset_class = ProductFilterSet
     search_fields = ["name", "sku", "description"]
     ordering_fields = ["price", "name", "created_at"]
@@ -59,16 +114,19 @@ class ProductListView(GenericAPIView):
             ),
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
+        return catalog_cached(self, request, self._list)
+
+    def _list(self) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(ProductOutputSerializer(page, many=True).data)
+        return self.get_paginated_response(products_output(page))
 
     @extend_schema(request=ProductCreateInputSerializer, responses={201: ProductOutputSerializer})
     def post(self, request: Request) -> Response:
         serializer = ProductCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.product_create(**serializer.validated_data)
-        return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
+        return Response(product_output(product), status=status.HTTP_201_CREATED)
 
 
 class ProductDetailView(GenericAPIView):
@@ -83,8 +141,8 @@ class ProductDetailView(GenericAPIView):
         return ProductOutputSerializer
 
     @extend_schema(responses=ProductOutputSerializer)
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(ProductOutputSerializer(self.get_object()).data)
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        return catalog_cached(self, request, lambda: Response(product_output(self.get_object())))
 
     @extend_schema(request=ProductUpdateInputSerializer, responses=ProductOutputSerializer)
     def put(self, request: Request, pk: int) -> Response:
@@ -107,7 +165,7 @@ class ProductDetailView(GenericAPIView):
         serializer = ProductUpdateInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         product = services.product_update(product=product, data=serializer.validated_data)
-        return Response(ProductOutputSerializer(product).data)
+        return Response(product_output(product))
 
 
 class CategoryListView(GenericAPIView):

@@ -4,8 +4,11 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.test import Client
 from rest_framework.test import APIClient
+
+from products.api.views import CATALOG_CACHE
 
 CALLERS = ["anonymous", "customer", "other_customer", "staff"]
 
@@ -39,3 +42,12 @@ def admin_client(db, client) -> Client:
     )
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _clear_catalog_cache():
+    # Customers' catalog reads are kept for a second (products.api.views.catalog_cached): one
+    # test's answers must not be another's.
+    caches[CATALOG_CACHE].clear()
+    yield
+    caches[CATALOG_CACHE].clear()
