@@ -7,10 +7,12 @@ same transaction as the change.
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from inventory.errors import StockLevelConflict, StockRecordNotFound
 from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
@@ -279,16 +281,13 @@ def _reserve_all_or_none(*, reservation: Reservation, quantities: dict[int, int]
         with transaction.atomic():
             # Every transaction that locks several stock rows locks them in product id order,
             # so two orders for the same products never wait on each other in a cycle.
+            levels: dict[int, StockLevels] = {}
             for product_id in sorted(quantities):
                 quantity = quantities[product_id]
-                # The check and the write are one UPDATE: PostgreSQL re-evaluates the WHERE on
-                # the newest row version after waiting for a concurrent writer, so the last unit
-                # goes to one order only. The CHECK constraint backs it up.
-                updated = StockRecord.objects.filter(
-                    product_id=product_id, on_hand__gte=F("reserved") + quantity
-                ).update(reserved=F("reserved") + quantity, updated_at=Now())
-                if not updated:
+                moved = _stock_levels_move(product_id=product_id, delta_reserved=quantity)
+                if moved is None:
                     raise _Shortfall(product_id=product_id, quantity=quantity)
+                levels[product_id] = moved
             ReservationLine.objects.bulk_create(
                 ReservationLine(reservation=reservation, product_id=product_id, quantity=quantity)
                 for product_id, quantity in sorted(quantities.items())
@@ -296,7 +295,7 @@ def _reserve_all_or_none(*, reservation: Reservation, quantities: dict[int, int]
             _record_movements(
                 order_id=reservation.order_id,
                 kind=StockMovement.Kind.RESERVATION,
-                deltas={product_id: (0, quantity) for product_id, quantity in quantities.items()},
+                levels=levels,
                 reason="reserved for the order",
             )
     except _Shortfall as shortfall:
@@ -322,18 +321,17 @@ def _move_reserved_units(*, reservation: Reservation, kind: str, reason: str) ->
     Precondition: the caller holds the reservation's row lock, and it is `reserved`.
     """
     is_commit = kind == StockMovement.Kind.COMMIT
-    deltas: dict[int, tuple[int, int]] = {}
+    levels: dict[int, StockLevels] = {}
     # Same lock order as reserving: by product id.
     for product_id, quantity in reservation.lines.order_by("product_id").values_list(
         "product_id", "quantity"
     ):
-        delta_on_hand = -quantity if is_commit else 0
-        updated = StockRecord.objects.filter(product_id=product_id, reserved__gte=quantity).update(
-            reserved=F("reserved") - quantity,
-            on_hand=F("on_hand") + delta_on_hand,
-            updated_at=Now(),
+        moved = _stock_levels_move(
+            product_id=product_id,
+            delta_on_hand=-quantity if is_commit else 0,
+            delta_reserved=-quantity,
         )
-        if not updated:
+        if moved is None:
             # Every other write leaves reserved units alone (stock_adjust never reaches into
             # them), so this is a broken invariant: change nothing and fail loudly; the message
             # is retried and then lands in the dead letters for staff.
@@ -341,36 +339,78 @@ def _move_reserved_units(*, reservation: Reservation, kind: str, reason: str) ->
                 f"{kind} of order {reservation.order_id}: product {product_id} does not hold "
                 f"the {quantity} units reserved for it"
             )
-        deltas[product_id] = (delta_on_hand, -quantity)
-    _record_movements(order_id=reservation.order_id, kind=kind, deltas=deltas, reason=reason)
+        levels[product_id] = moved
+    _record_movements(order_id=reservation.order_id, kind=kind, levels=levels, reason=reason)
+
+
+@dataclass(frozen=True)
+class StockLevels:
+    """What one conditional move did to a stock record, and the levels it left."""
+
+    stock_record_id: int
+    delta_on_hand: int
+    delta_reserved: int
+    on_hand: int
+    reserved: int
+
+
+def _stock_levels_move(
+    *, product_id: int, delta_on_hand: int = 0, delta_reserved: int = 0
+) -> StockLevels | None:
+    """Add the deltas to the product's stock levels if the result keeps 0 <= reserved <=
+    on_hand, and return the levels left; None (nothing changed) if it would not, or if the
+    product has no stock record.
+
+    The check and the write are one UPDATE whose WHERE is the invariant itself: PostgreSQL
+    re-evaluates it on the newest row version after waiting for a concurrent writer, so the
+    last unit goes to one order only, and the CHECK constraints back it up. The row stays
+    locked until commit, so the levels returned are the levels the ledger must record. Written
+    in SQL for RETURNING, which the ORM's update() lacks (it saves reading the levels back), and
+    because it is the saga's hottest statement: the ORM took about half a millisecond of CPU to
+    build each one, more than PostgreSQL took to run it.
+    """
+    table = connection.ops.quote_name(StockRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} "  # noqa: S608 - the table name is ours, values are parameters
+            "SET on_hand = on_hand + %s, reserved = reserved + %s, updated_at = %s "
+            "WHERE product_id = %s AND reserved + %s >= 0 "
+            "AND on_hand + %s >= reserved + %s "
+            "RETURNING id, on_hand, reserved",
+            [
+                delta_on_hand,
+                delta_reserved,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                product_id,
+                delta_reserved,
+                delta_on_hand,
+                delta_reserved,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    stock_record_id, on_hand, reserved = row
+    return StockLevels(stock_record_id, delta_on_hand, delta_reserved, on_hand, reserved)
 
 
 def _record_movements(
-    *,
-    order_id: uuid.UUID,
-    kind: str,
-    deltas: dict[int, tuple[int, int]],
-    reason: str,
+    *, order_id: uuid.UUID, kind: str, levels: dict[int, StockLevels], reason: str
 ) -> None:
-    """A ledger row per product from `(delta_on_hand, delta_reserved)` by product id.
-
-    Precondition: the caller's UPDATEs still hold these stock rows locked, so the levels read
-    here are exactly the levels they left.
-    """
-    records = StockRecord.objects.filter(product_id__in=deltas).order_by("product_id")
+    """A ledger row per product of `levels` (by product id): the move and the levels it left."""
     StockMovement.objects.bulk_create(
         StockMovement(
-            stock_record=record,
+            stock_record_id=moved.stock_record_id,
             kind=kind,
-            delta_on_hand=deltas[record.product_id][0],
-            delta_reserved=deltas[record.product_id][1],
-            on_hand_after=record.on_hand,
-            reserved_after=record.reserved,
+            delta_on_hand=moved.delta_on_hand,
+            delta_reserved=moved.delta_reserved,
+            on_hand_after=moved.on_hand,
+            reserved_after=moved.reserved,
             reason=reason[:200],
             order_id=order_id,
             actor=SAGA_ACTOR,
         )
-        for record in records
+        for _, moved in sorted(levels.items())
     )
 
 

@@ -1,13 +1,14 @@
 """Recording messages to send: the only way a service publishes to another."""
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from shop.contract import Message
 from shop.messaging.models import OutboxMessage
 from shop.request_id import message_headers
 
-# PostgreSQL delivers a NOTIFY at commit, and only then: the relay LISTENs on this channel, so it
-# publishes a message as soon as the message is committed, without polling for it.
+# On PostgreSQL every INSERT into the outbox NOTIFYs this channel (a trigger: migration 0002),
+# delivered at commit and only then: the relay LISTENs on it, so it publishes a message as soon
+# as the message is committed, without polling for it.
 RELAY_WAKE_CHANNEL = "shop_outbox"
 
 
@@ -22,27 +23,15 @@ def outbox_enqueue(message: Message) -> list[OutboxMessage]:
         raise RuntimeError("outbox_enqueue must run inside the transaction of the change")
     payload = message.to_payload()
     headers = message_headers()
-    rows = OutboxMessage.objects.bulk_create(
+    return OutboxMessage.objects.bulk_create(
         OutboxMessage(task_name=task_name, payload=payload, headers=headers)
         for task_name in message.task_names
     )
-    _wake_relay()
-    return rows
 
 
 def outbox_replay(*, task_name: str, payload: dict) -> OutboxMessage:
     """Publish a received message again under a new id (staff replaying a dead message), under
     the id of the request that replays it."""
-    with transaction.atomic():
-        row = OutboxMessage.objects.create(
-            task_name=task_name, payload=payload, headers=message_headers()
-        )
-        _wake_relay()
-    return row
-
-
-def _wake_relay() -> None:
-    """Wake the relay when this transaction commits (PostgreSQL; elsewhere the relay polls)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {RELAY_WAKE_CHANNEL}")
+    return OutboxMessage.objects.create(
+        task_name=task_name, payload=payload, headers=message_headers()
+    )

@@ -1,9 +1,11 @@
 """The outbox relay against the real RabbitMQ, and the idempotent consumer against the database."""
 
+import time
 import uuid
 
 import pytest
 from celery import Celery
+from django.conf import settings
 from django.db import transaction
 from kombu import Connection, Queue
 
@@ -175,3 +177,29 @@ def test_readiness_is_ok_with_database_and_broker(client):
     response = client.get("/readyz", HTTP_ACCEPT="application/json")
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_outbox_row_wakes_the_listening_relay_and_an_uncommitted_one_does_not():
+    from django.db import connection
+
+    from shop.messaging.relay import RelayWake
+
+    wake = RelayWake()
+    wake.listen()
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox_enqueue(CommitStock(order_id="o-rolled-back"))
+            raise RuntimeError("roll back")
+        started = time.monotonic()
+        wake.wait()
+        assert time.monotonic() - started >= settings.SHOP_RELAY_SWEEP_SECONDS * 0.9
+
+        with transaction.atomic():
+            outbox_enqueue(CommitStock(order_id="o-1"))
+        started = time.monotonic()
+        wake.wait()
+        assert time.monotonic() - started < settings.SHOP_RELAY_SWEEP_SECONDS / 2
+        assert connection.vendor == "postgresql"
+    finally:
+        wake.close()
