@@ -7,7 +7,7 @@ INSTALLED_APPS = [*SHARED_APPS, "products"]
 globals().update(service_settings("products"))
 
 # How long a signed-in customer's catalog read (a product list page, a product) is answered from
-# the process's own cache (products.api.views.catalog_cached); 0 turns it off. API.md lets a
+# the process's own cache (products.api.views.catalog_read); 0 turns it off. API.md lets a
 # product change take 2 s to show. A constant, not an environment variable: it is part of that
 # promise, not a deployment's choice.
 PRODUCTS_CATALOG_CACHE_SECONDS = 1.0

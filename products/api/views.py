@@ -8,6 +8,8 @@ from django.core.cache import caches
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.cache import get_conditional_response
+from django.utils.http import quote_etag
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.filters import SearchFilter
@@ -36,17 +38,18 @@ from shop.api.permissions import IsStaffOrReadOnly
 # its forms from the fields a client may write rather than from the output.
 CREATE_METHODS = ("POST",)
 UPDATE_METHODS = ("PUT", "PATCH")
-# The cache (products/settings.py) of signed-in customers' catalog reads: see `catalog_cached`.
+# The cache (products/settings.py) of signed-in customers' catalog reads: see `catalog_read`.
 CATALOG_CACHE = "catalog"
 
 
-def catalog_cached(
+def catalog_read(
     view: GenericAPIView, request: Request, answer: Callable[[], Response]
 ) -> HttpResponseBase:
-    """`answer()`, or the JSON it rendered for the same question less than
-    PRODUCTS_CATALOG_CACHE_SECONDS ago in this process.
+    """The JSON answer to a catalog read, with an ETag: `answer()` rendered, or for a signed-in
+    customer what it rendered for the same question less than PRODUCTS_CATALOG_CACHE_SECONDS
+    ago in this process; 304 when the client's If-None-Match names that ETag.
 
-    For signed-in customers' catalog reads only: they all see the same catalog (active products
+    The cache is for signed-in customers only: they all see the same catalog (active products
     only), so a page rendered for one serves them all, and the gateway cannot cache these
     requests (they carry a token). Staff see inactive products too and get a fresh answer every
     time; so do anonymous clients, whom the gateway's own cache serves: the two caches never
@@ -56,32 +59,40 @@ def catalog_cached(
     list's next/previous links are absolute). Only 200s are kept: an error is raised out of
     `answer()` before anything is stored. Each process has its own cache (LocMem), so nothing is
     shared or invalidated between processes: the short lifetime is the whole freshness rule.
+
+    The ETag is a hash of the bytes, not of `version` or `updated_at`: those do not change when
+    deleting a category clears its products' `category`, and a list page also changes when
+    products come and go. The browsable API's HTML is rendered by DRF as always.
     """
+    if not isinstance(request.accepted_renderer, JSONRenderer):
+        return answer()
     user = request.user
     seconds = settings.PRODUCTS_CATALOG_CACHE_SECONDS
-    if (
-        seconds <= 0
-        or not user.is_authenticated
-        or user.is_staff
-        or not isinstance(request.accepted_renderer, JSONRenderer)
-    ):
-        return answer()
-    question = f"staff={user.is_staff} {request.accepted_media_type} {request.build_absolute_uri()}"
-    key = hashlib.sha256(question.encode()).hexdigest()
-    cache = caches[CATALOG_CACHE]
-    cached = cache.get(key)
+    is_cached = seconds > 0 and user.is_authenticated and not user.is_staff
+    key = ""
+    cached = None
+    if is_cached:
+        question = f"staff={user.is_staff} {request.accepted_media_type} "
+        question += request.build_absolute_uri()
+        key = hashlib.sha256(question.encode()).hexdigest()
+        cached = caches[CATALOG_CACHE].get(key)
     if cached is not None:
         content_type, content = cached
-        return HttpResponse(content, content_type=content_type)
-    response = answer()
-    # Rendered here rather than after the view returns, to keep the bytes; DRF renders exactly
-    # so (and does not render a response twice).
-    response.accepted_renderer = request.accepted_renderer
-    response.accepted_media_type = request.accepted_media_type
-    response.renderer_context = view.get_renderer_context()
-    response.render()
-    cache.set(key, (response["Content-Type"], response.content), timeout=seconds)
-    return response
+        response: HttpResponseBase = HttpResponse(content, content_type=content_type)
+    else:
+        response = answer()
+        # Rendered here rather than after the view returns, for the bytes; DRF renders exactly
+        # so (and does not render a response twice).
+        response.accepted_renderer = request.accepted_renderer
+        response.accepted_media_type = request.accepted_media_type
+        response.renderer_context = view.get_renderer_context()
+        response.render()
+        content = response.content
+        if is_cached:
+            caches[CATALOG_CACHE].set(key, (response["Content-Type"], content), timeout=seconds)
+    etag = quote_etag(hashlib.md5(content, usedforsecurity=False).hexdigest())
+    response["ETag"] = etag
+    return get_conditional_response(request, etag=etag, response=response)
 
 
 class ProductListView(GenericAPIView):
@@ -115,7 +126,7 @@ class ProductListView(GenericAPIView):
         ],
     )
     def get(self, request: Request) -> HttpResponseBase:
-        return catalog_cached(self, request, self._list)
+        return catalog_read(self, request, self._list)
 
     def _list(self) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -142,7 +153,7 @@ class ProductDetailView(GenericAPIView):
 
     @extend_schema(responses=ProductOutputSerializer)
     def get(self, request: Request, pk: int) -> HttpResponseBase:
-        return catalog_cached(self, request, lambda: Response(product_output(self.get_object())))
+        return catalog_read(self, request, lambda: Response(product_output(self.get_object())))
 
     @extend_schema(request=ProductUpdateInputSerializer, responses=ProductOutputSerializer)
     def put(self, request: Request, pk: int) -> Response:

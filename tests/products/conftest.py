@@ -46,7 +46,7 @@ def admin_client(db, client) -> Client:
 
 @pytest.fixture(autouse=True)
 def _clear_catalog_cache():
-    # Customers' catalog reads are kept for a second (products.api.views.catalog_cached): one
+    # Customers' catalog reads are kept for a second (products.api.views.catalog_read): one
     # test's answers must not be another's.
     caches[CATALOG_CACHE].clear()
     yield

@@ -1,5 +1,5 @@
 """Signed-in customers' catalog reads are answered from a one-second cache
-(products.api.views.catalog_cached); staff and anonymous clients always get a fresh answer, and
+(products.api.views.catalog_read); staff and anonymous clients always get a fresh answer, and
 nothing staff may see ever reaches anyone else from the cache.
 
 A product is changed behind the API's back (a queryset update) so that only the cache, not the
