@@ -99,10 +99,7 @@ def consume(
             # takes the row lock, so a concurrent duplicate delivery waits here, then finds the
             # message no longer `received` and runs nothing. A failing handler rolls the mark
             # back with its own effects.
-            claimed = InboxMessage.objects.filter(
-                message_id=message_id, status=InboxMessage.Status.RECEIVED
-            ).update(status=InboxMessage.Status.PROCESSED, finished_at=timezone.now())
-            if not claimed:
+            if not _claim(message_id):
                 return _status(message_id)  # a concurrent duplicate delivery got here first
             handler(message)
     except INFRASTRUCTURE_ERRORS as error:
@@ -145,11 +142,32 @@ def _record_delivery(
                 task_name,
                 json.dumps(payload),
                 InboxMessage.Status.RECEIVED,
-                timezone.now(),
+                connection.ops.adapt_datetimefield_value(timezone.now()),
             ],
         )
         deliveries, status = cursor.fetchone()
     return deliveries, InboxMessage.Status(status)
+
+
+def _claim(message_id: str) -> bool:
+    """Mark a received message processed, in the caller's transaction; whether this call did.
+
+    SQL, like `_record_delivery`: every message runs both, and the ORM took longer to build
+    these two statements than PostgreSQL took to run them.
+    """
+    table = connection.ops.quote_name(InboxMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, finished_at = %s "  # noqa: S608 - our table name
+            "WHERE message_id = %s AND status = %s",
+            [
+                InboxMessage.Status.PROCESSED,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                _uuid_value(message_id),
+                InboxMessage.Status.RECEIVED,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
 def _uuid_value(message_id: str) -> str:
