@@ -18,10 +18,12 @@ def product_list(*, principal: Principal | AnonymousUser) -> QuerySet[Product]:
 
 
 def product_get(*, product_id: int, principal: Principal | AnonymousUser) -> Product:
-    product = product_list(principal=principal).filter(pk=product_id).first()
-    if product is None:
-        raise NotFound("No product with this id.")
-    return product
+    # get(), not first(): a lookup by primary key needs no ORDER BY, and building the catalog's
+    # ordering was a fifth of the detail view's CPU.
+    try:
+        return product_list(principal=principal).get(pk=product_id)
+    except Product.DoesNotExist:
+        raise NotFound("No product with this id.") from None
 
 
 def category_list() -> QuerySet[Category]:
