@@ -77,8 +77,10 @@ def relay_forever(*, app: Celery) -> None:
     logger.info("relay started, %s", wake.describe())
     while not stopping:
         try:
-            # Listening before looking: a commit after this SELECT wakes the wait below.
+            # Listening before looking, and forgetting the wake-ups this round's SELECT answers
+            # anyway: a commit after it wakes the wait below, and earlier ones wake nothing.
             wake.listen()
+            wake.forget_pending()
             published = relay_pending(app=app, batch_size=BATCH_SIZE)
             failures = 0
         except Exception as error:  # broker or database away; both come back
@@ -120,6 +122,11 @@ class RelayWake:
         with listener.cursor() as cursor:
             cursor.execute(f"LISTEN {RELAY_WAKE_CHANNEL}")
         self.listener = listener
+
+    def forget_pending(self) -> None:
+        if self.listener is not None:
+            self.listener.poll()  # raises if the connection broke: the loop reconnects
+            self.listener.notifies.clear()
 
     def wait(self) -> None:
         if self.listener is None:
