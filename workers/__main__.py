@@ -48,10 +48,12 @@ def main(argv: list[str]) -> None:
                 "--loglevel",
                 "INFO",
                 # Workers of one service share nothing but the queue: the cluster chatter these
-                # turn off (gossip, start-up sync, heartbeat events every 2 s) was most of an
-                # idle worker's CPU. The broker's own heartbeats still detect a dead peer.
+                # turn off (gossip, heartbeat events every 2 s) was most of an idle worker's CPU.
+                # The broker's own heartbeats still detect a dead peer. Mingle (a start-up sync)
+                # stays: its second of waiting lets RabbitMQ drop the exclusive control queue of
+                # a worker of the same name that was just killed, which would otherwise make
+                # the new one exit.
                 "--without-gossip",
-                "--without-mingle",
                 "--without-heartbeat",
                 *extra,
             ]
