@@ -53,6 +53,10 @@ def run_measured(command: list[str], *, timeout_seconds: float) -> Measured:
         try:
             # wait4, not Popen.wait: it hands back exactly this child's CPU (and its children's).
             _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:  # interrupted: the generator must not outlive the benchmark
+            _kill(process.pid)
+            process.wait()
+            raise
         finally:
             watchdog.cancel()
         process.returncode = os.waitstatus_to_exitcode(status)
