@@ -23,6 +23,10 @@ ORDERS_PAYMENT_PROVIDER = env.str(
 ORDERS_MAX_PENDING_ORDERS = env.int("ORDERS_MAX_PENDING_ORDERS", default=200)
 # How old the backlog count a placement decides on may be (one count per process this often).
 ORDERS_BACKLOG_CHECK_SECONDS = env.float("ORDERS_BACKLOG_CHECK_SECONDS", default=0.5)
+# Overload of the web processes themselves: a placement that waited longer than this between the
+# gateway and the view (the gateway's X-Request-Start) is refused with 503 and Retry-After before
+# any work, so that answers stay fast while the CPU is saturated. 0: never refused.
+ORDERS_MAX_QUEUE_SECONDS = env.float("ORDERS_MAX_QUEUE_SECONDS", default=0.25)
 if ORDERS_RESERVATION_TTL_SECONDS <= 0 or ORDERS_EXPIRY_SCAN_SECONDS <= 0:
     raise ImproperlyConfigured(
         "ORDERS_RESERVATION_TTL_SECONDS and ORDERS_EXPIRY_SCAN_SECONDS must be positive."

@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +29,7 @@ from orders.models import Order
 from orders.selectors import order_get_for_owner, order_get_for_user, order_list
 from orders.services import order_cancel, order_pay, order_place
 from orders.services.placement import IDEMPOTENCY_KEY_HEADER
+from shop.api.queueing import refuse_when_queued_longer_than
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_KEY_HEADER,
@@ -80,10 +82,15 @@ class OrderListView(generics.ListAPIView):
             409: OpenApiResponse(
                 ErrorOutputSerializer, description="Idempotency-Key reused with another body."
             ),
+            503: OpenApiResponse(
+                ErrorOutputSerializer,
+                description="Overloaded: nothing was recorded; retry after `Retry-After` seconds.",
+            ),
         },
         summary="Place an order",
     )
     def post(self, request: Request) -> Response:
+        refuse_when_queued_longer_than(request, settings.ORDERS_MAX_QUEUE_SECONDS)
         serializer = OrderPlaceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order, is_replay = order_place(

@@ -86,6 +86,7 @@ class _EchoHandler(BaseHTTPRequestHandler):
             "x_request_id": self.headers.get_all("X-Request-ID"),
             "x_forwarded_for": self.headers.get_all("X-Forwarded-For"),
             "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+            "x_request_start": self.headers.get_all("X-Request-Start"),
             "authorization": self.headers.get("Authorization"),
         }
         upstream.record(seen)

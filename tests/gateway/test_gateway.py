@@ -232,6 +232,14 @@ def test_x_forwarded_for_is_the_client_address_whatever_the_client_says(
     assert spoofed.json()["x_forwarded_for"] == ["127.0.0.1"]
 
 
+def test_every_request_is_stamped_with_when_the_gateway_passed_it_on(gateway: Gateway) -> None:
+    spoofed = gateway.request("POST", "/api/orders/", headers={"X-Request-Start": "t=1.000"})
+
+    (stamp,) = spoofed.json()["x_request_start"]
+    assert stamp.startswith("t=")
+    assert abs(float(stamp[2:]) - time.time()) < 5
+
+
 # -- limits ---------------------------------------------------------------------------------
 def test_a_body_over_one_megabyte_is_a_json_413(
     gateway: Gateway, upstreams: dict[str, Upstream]

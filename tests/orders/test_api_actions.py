@@ -1,6 +1,7 @@
 """POST /api/orders/, /api/orders/{id}/pay/ and /cancel/: who may, what is refused, and that a
 refused request writes nothing."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -480,3 +481,39 @@ def test_browsable_api_offers_the_placement_form(customer):
     page = response.content.decode()
     assert 'name="shipping_address"' in page
     assert 'name="total"' not in page
+
+
+def test_place_sheds_a_request_that_waited_too_long_behind_the_gateway(catalog, customer, settings):
+    settings.ORDERS_MAX_QUEUE_SECONDS = 0.25
+    stamped = f"t={time.time() - 1:.3f}"
+
+    response = customer.client().post(
+        PLACE_URL, {"items": [MUG_LINE]}, format="json", HTTP_X_REQUEST_START=stamped
+    )
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert set(response.json()) == {"detail"}
+    assert Order.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
+
+
+@pytest.mark.parametrize("stamp", ["", "t=nonsense", "t=9999999999.000"])
+def test_place_takes_a_request_without_a_usable_start_stamp(catalog, customer, settings, stamp):
+    settings.ORDERS_MAX_QUEUE_SECONDS = 0.25
+
+    response = customer.client().post(
+        PLACE_URL, {"items": [MUG_LINE]}, format="json", HTTP_X_REQUEST_START=stamp
+    )
+
+    assert response.status_code == 202
+
+
+def test_place_takes_a_fresh_request(catalog, customer, settings):
+    settings.ORDERS_MAX_QUEUE_SECONDS = 0.25
+
+    response = customer.client().post(
+        PLACE_URL, {"items": [MUG_LINE]}, format="json", HTTP_X_REQUEST_START=f"t={time.time():.3f}"
+    )
+
+    assert response.status_code == 202
