@@ -60,9 +60,10 @@ def relay_pending(*, app: Celery, batch_size: int = 100) -> int:
 def relay_forever(*, app: Celery) -> None:
     """Publish until SIGTERM or SIGINT, backing off when the broker or the database is away.
 
-    On PostgreSQL the relay sleeps until a commit NOTIFYs it (see `outbox_enqueue`) and sweeps
-    every SHOP_RELAY_SWEEP_SECONDS for anything a lost notification left behind; elsewhere it
-    polls every SHOP_RELAY_POLL_SECONDS. Either way the outbox table is what it publishes from.
+    On PostgreSQL the relay sleeps until a commit NOTIFYs it (the outbox's trigger, migration
+    messaging 0002) and sweeps every SHOP_RELAY_SWEEP_SECONDS for anything a lost notification
+    left behind; elsewhere it polls every SHOP_RELAY_POLL_SECONDS. Either way the outbox table
+    is what it publishes from.
     """
     stopping = False
 
@@ -83,6 +84,8 @@ def relay_forever(*, app: Celery) -> None:
             wake.forget_pending()
             published = relay_pending(app=app, batch_size=BATCH_SIZE)
             failures = 0
+            if published < BATCH_SIZE:
+                wake.wait()
         except Exception as error:  # broker or database away; both come back
             failures += 1
             pause = min(0.5 * 2 ** (failures - 1), 10.0)
@@ -90,9 +93,6 @@ def relay_forever(*, app: Celery) -> None:
             close_old_connections()
             wake.close()
             time.sleep(pause)
-            continue
-        if published < BATCH_SIZE:
-            wake.wait()
     wake.close()
     logger.info("relay stopped")
 
