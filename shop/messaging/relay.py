@@ -134,8 +134,7 @@ class RelayWake:
             return
         readable, _, _ = select.select([self.listener], [], [], settings.SHOP_RELAY_SWEEP_SECONDS)
         if readable:
-            self.listener.poll()  # raises if the connection broke: the loop reconnects
-            self.listener.notifies.clear()
+            self.forget_pending()
 
     def close(self) -> None:
         if self.listener is not None:
