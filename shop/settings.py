@@ -55,10 +55,14 @@ SHARED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every error answer Django or a middleware makes is the contract's JSON.
+    "shop.api.errors.JsonErrorPagesMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Early, so that everything after it logs, records messages and reports errors under the
     # request's id.
     "shop.request_id.RequestIdMiddleware",
+    # Before anything could carry a NUL from the URL into a query.
+    "shop.api.errors.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,6 +171,8 @@ SHOP_SSO_COOKIE_SECURE = env.bool("SHOP_SSO_COOKIE_SECURE", default=not DEBUG)
 # The users service's login pages, on the gateway's one origin: every other service's login
 # pages (and `login_required`) send the browser there, with `next` to come back.
 SHOP_SSO_ADMIN_LOGIN_URL = "/admin/users/login/"
+# A form refused for its CSRF token answers the contract's JSON, like DRF's own refusal.
+CSRF_FAILURE_VIEW = "shop.api.errors.csrf_failure"
 LOGIN_URL = "/api/browser/users/login/"
 
 REST_FRAMEWORK = {
@@ -182,7 +188,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # DRF's, refusing absurdly deep nesting with 400 (Python's parser recurses: a 500).
+        "shop.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from deploy.local.stack import ROOT, Stack, StackConfig, embedded_defaults
 
@@ -22,7 +23,7 @@ PORTS = {"users": 8001, "products": 8002, "orders": 8003, "inventory": 8004}
 def main() -> int:
     # `kill` or a closing terminal stops the shop as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    env = embedded_defaults(dict(os.environ), ROOT / "var")
+    env = run_environment(dict(os.environ), ROOT / "var")
     stack = Stack(
         StackConfig(ports=PORTS, env=env, log_dir=ROOT / "var" / "log", gateway_port=GATEWAY_PORT)
     )
@@ -55,6 +56,16 @@ def main() -> int:
     finally:
         step("stopping")
         stack.stop()
+
+
+def run_environment(environ: dict[str, str], var_dir: Path) -> dict[str, str]:
+    """`make run`'s environment: `environ`, with the embedded default where it names no server,
+    and DEBUG off unless it says otherwise.
+
+    This is the stack people put on a reachable address: DEBUG would show its settings and
+    tracebacks to anyone. The gateway serves the static files, which is all DEBUG did here.
+    """
+    return embedded_defaults({"DJANGO_DEBUG": "false", **environ}, var_dir)
 
 
 def step(message: str) -> None:

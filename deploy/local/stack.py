@@ -52,6 +52,9 @@ class StackConfig:
     )
     # The gateway's port; None runs the services without it (each on its own port only).
     gateway_port: int | None = None
+    # Values for the gateway's template beyond the addresses (deploy/nginx/render.py's
+    # placeholders, e.g. PLACEMENT_RATE); what is not given keeps the renderer's default.
+    gateway_values: dict[str, str] = field(default_factory=dict)
 
 
 def gunicorn_command(application: str, *, bind: str, workers: int) -> list[str]:
@@ -130,6 +133,7 @@ class Stack:
                 f"{service.upper()}_UPSTREAM": f"127.0.0.1:{self.config.ports[service]}"
                 for service in SERVICES
             },
+            **self.config.gateway_values,
         }
         config = render.write_standalone(
             values, runtime_dir=self.nginx_dir, output=self.nginx_dir / "nginx.conf"
