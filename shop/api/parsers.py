@@ -29,8 +29,9 @@ _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 def json_depth(text: str) -> int:
     """How deep the arrays and objects of a JSON text nest (0 for a scalar), without parsing it.
 
-    Linear and in C (regular expressions, `accumulate`): about 10 ms for a megabyte. For a text
-    that is not JSON the figure is meaningless, and parsing it fails anyway.
+    Linear and in C (regular expressions, `accumulate`): tens of milliseconds for a megabyte of
+    brackets, well under one for an ordinary body. For a text that is not JSON the figure is
+    meaningless, and parsing it fails anyway.
     """
     brackets = _NOT_A_BRACKET.sub("", _STRING.sub("", text))
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
