@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from confusable_homoglyphs import confusables
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
@@ -21,6 +22,13 @@ from shop.sso import SsoToken
 from users.models import User
 
 USERNAME_TAKEN = "A user with that username already exists."
+USERNAME_MIXED_SCRIPT = (
+    "This username mixes letters of different scripts that look alike; use one script."
+)
+USERNAME_LOOKALIKE = "This username looks like one that is already taken."
+# The scripts of the names people already have and see in every admin: a name from another
+# script that is written with letters looking like these is a look-alike.
+LOOKALIKE_SCRIPTS = ["latin", "common"]
 EMAIL_TAKEN = "A user with that email already exists."
 
 
@@ -33,9 +41,19 @@ class TokenPair:
 def user_register(*, username: str, email: str, password: str, phone: str = "") -> User:
     """Create a customer account, and in the same transaction ask for the welcome email (sent
     by this service's worker once the account is committed; at least once, see
-    `users.notifications.notification_send`)."""
+    `users.notifications.notification_send`).
+
+    The username is NFKC-normalized first, as Django's own forms do, so a fullwidth
+    "alice" is "alice" (taken when alice exists); a name mixing look-alike letters of
+    several scripts, or written in another script to look like a taken name, is refused.
+    """
+    username = User.normalize_username(username)
     user = User(username=username, email=User.objects.normalize_email(email), phone=phone)
     errors = _taken_errors(username=username, email=user.email)
+    if "username" not in errors:
+        lookalike_error = _username_lookalike_error(username)
+        if lookalike_error:
+            errors["username"] = [lookalike_error]
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -145,6 +163,27 @@ def _blacklist(token: RefreshToken) -> bool:
             raise Unauthenticated("Token is invalid or expired.")
         _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
     return created
+
+
+def _username_lookalike_error(username: str) -> str | None:
+    if confusables.is_dangerous(username, preferred_aliases=LOOKALIKE_SCRIPTS):
+        # Refused whether or not the name it mimics exists yet, so that nobody can take the
+        # look-alike of a name before its owner registers.
+        return USERNAME_MIXED_SCRIPT
+    lookalike = _latin_lookalike(username)
+    if lookalike != username and User.objects.filter(username__iexact=lookalike).exists():
+        return USERNAME_LOOKALIKE
+    return None
+
+
+def _latin_lookalike(username: str) -> str:
+    """`username` with every letter that merely looks Latin (a Cyrillic "a", a Greek "o")
+    replaced by the Latin letter it looks like."""
+    found = confusables.is_confusable(username, greedy=True, preferred_aliases=LOOKALIKE_SCRIPTS)
+    if not found:
+        return username
+    replacements = {item["character"]: item["homoglyphs"][0]["c"] for item in found}
+    return "".join(replacements.get(character, character) for character in username)
 
 
 def _taken_errors(*, username: str, email: str) -> dict[str, list[str]]:
