@@ -26,6 +26,13 @@ class IdempotencyKeyReused(Conflict):
     )
 
 
+class OpenOrdersCapReached(Conflict):
+    """The customer holds as many open orders, or as many units of a product in them, as one
+    customer may; nothing was recorded."""
+
+    code = "open_orders_cap_reached"
+
+
 class PaymentDeclined(DomainError):
     """The provider refused the card. The order stays payable, with another card. One message
     for every decline, whatever the provider's reason: the reason (no such card, wrong CVC,

@@ -17,6 +17,13 @@ ORDERS_EXPIRY_SCAN_SECONDS = env.float("ORDERS_EXPIRY_SCAN_SECONDS", default=10.
 ORDERS_PAYMENT_PROVIDER = env.str(
     "ORDERS_PAYMENT_PROVIDER", default="orders.payments.BuiltInTestProvider"
 )
+# Hoarding: a customer holds at most this many open orders (pending or awaiting payment; the
+# next placement is 409), and at most this many units of one product over their open orders,
+# so that no one account can hold the shop's stock hostage. 0: no limit.
+ORDERS_MAX_OPEN_ORDERS_PER_CUSTOMER = env.int("ORDERS_MAX_OPEN_ORDERS_PER_CUSTOMER", default=10)
+ORDERS_MAX_OPEN_UNITS_PER_CUSTOMER_PRODUCT = env.int(
+    "ORDERS_MAX_OPEN_UNITS_PER_CUSTOMER_PRODUCT", default=1000
+)
 # Card testing: after this many declined payments an order can no longer be paid (409), and a
 # customer whose payments were declined this many times within the window is refused (429 with
 # Retry-After) until the oldest decline leaves it. 0: no limit.
