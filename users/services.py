@@ -10,6 +10,7 @@ from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -19,6 +20,8 @@ from shop.contract import SendNotification
 from shop.errors import InvalidInput, Unauthenticated
 from shop.messaging.outbox import outbox_enqueue
 from shop.sso import SsoToken
+from users.errors import SignInLocked
+from users.lockout import lockout_retry_after_seconds
 from users.models import User
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -92,9 +95,19 @@ def user_update(*, user: User, email: str | None = None, phone: str | None = Non
     return user
 
 
-def token_obtain(*, username: str, password: str) -> TokenPair:
-    user = authenticate(username=username, password=password)
+def token_obtain(*, username: str, password: str, request: HttpRequest | None = None) -> TokenPair:
+    """Sign in with a password. `request` is the client's, for the lockout (users.lockout):
+    after too many failures for the account or from the address, `SignInLocked` (429) whatever
+    the password; without a request (a call from inside the service) nothing is counted."""
+    username = User.normalize_username(username)
+    user = authenticate(request, username=username, password=password)
     if user is None:
+        retry_after = lockout_retry_after_seconds(request) if request is not None else None
+        if retry_after is not None:
+            raise SignInLocked(
+                f"Too many failed sign-in attempts; try again in {retry_after} seconds.",
+                retry_after_seconds=retry_after,
+            )
         # The same answer for an unknown name, a wrong password and an inactive account.
         raise Unauthenticated("No active account found with the given credentials.")
     update_last_login(None, user)

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -14,6 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from shop.sso import SESSION_KEY, sso_cookie_set
 from users import services
+from users.lockout import lockout_retry_after_seconds
 from users.models import User
 
 
@@ -40,6 +42,20 @@ class SsoLoginView(auth_views.LoginView):
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
         return self.signed_in(response, user=form.get_user())
+
+    def form_invalid(self, form) -> HttpResponse:
+        retry_after = lockout_retry_after_seconds(self.request)
+        if retry_after is None:
+            return super().form_invalid(form)
+        # Locked (users.lockout): the form says so instead of "wrong password", with the
+        # API's status and Retry-After; the same whether the account exists or not.
+        form.errors[NON_FIELD_ERRORS] = form.error_class(
+            [f"Too many failed sign-in attempts; try again in {retry_after} seconds."]
+        )
+        response = super().form_invalid(form)
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+        return response
 
     def signed_in(self, response: HttpResponse, *, user: User) -> HttpResponse:
         # The session ends with the cookie, as on every other service (see shop.sso).
