@@ -16,6 +16,7 @@ Why axes and these choices:
   `python manage.py users axes_reset_username <name>`.
 """
 
+import ipaddress
 import math
 import unicodedata
 from datetime import timedelta
@@ -41,8 +42,14 @@ def lockout_username(request: HttpRequest, credentials: dict | None) -> str | No
 
 def client_address(request: HttpRequest) -> str | None:
     """The client's address as the API throttles see it (DRF's DJANGO_NUM_PROXIES rule: only
-    the proxies we run may name it), so a client cannot choose its own X-Forwarded-For."""
-    return BaseThrottle().get_ident(request) or None
+    the proxies we run may name it), so a client cannot choose its own X-Forwarded-For. Not an
+    address at all (a client that reached the service past the gateway and sent junk in the
+    header): the peer's, which the client cannot choose."""
+    address = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return request.META.get("REMOTE_ADDR") or None
 
 
 class LockoutBackend(AxesStandaloneBackend):

@@ -64,7 +64,8 @@ CACHES = {
     "shared": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "users_shared_cache",
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
+        # A few entries per active client; each write counts the table, so keep it small.
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
     },
 }
 

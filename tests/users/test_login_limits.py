@@ -205,3 +205,17 @@ def test_a_lock_made_in_one_process_holds_in_another():
     assert status == 429
     assert int(retry_after) > 0
     assert User.objects.filter(username="alice").exists()
+
+
+@pytest.mark.parametrize("forwarded_for", ["not-an-address", "1.2.3.4.5", "::g", ""])
+def test_junk_in_x_forwarded_for_is_a_401_not_a_500(settings, alice, forwarded_for):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+    response = APIClient().post(
+        TOKEN,
+        {"username": "alice", "password": "wrong password"},
+        format="json",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+    assert response.status_code == 401
