@@ -95,6 +95,8 @@ AXES_USERNAME_CALLABLE = "users.lockout.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "users.lockout.client_address"
 # Successful sign-ins are recorded as `last_login` already; a row per sign-in would only grow.
 AXES_DISABLE_ACCESS_LOG = True
+# No banner at every process start (each management command would print it).
+AXES_VERBOSE = False
 # Axes' middleware turns a lockout into its own response; here the token endpoint's service
 # and the login pages answer it themselves (429, Retry-After, the contract's JSON or the form).
 SILENCED_SYSTEM_CHECKS = ["axes.W002"]

@@ -46,7 +46,18 @@ class TokenObtainView(PublicEndpoint):
     throttle_classes = (SharedScopedRateThrottle,)
     throttle_scope = "login"
 
-    @extend_schema(request=TokenObtainInputSerializer, responses={200: TokenPairOutputSerializer})
+    @extend_schema(
+        request=TokenObtainInputSerializer,
+        responses={
+            200: TokenPairOutputSerializer,
+            400: OpenApiResponse(description='Field errors: `{"field": ["message", ...]}`.'),
+            401: OpenApiResponse(description="Wrong credentials, or an inactive account."),
+            429: OpenApiResponse(
+                description="Too many failed sign-ins for this account or from this address, "
+                "or too many sign-ins from this address; retry after `Retry-After` seconds."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = TokenObtainInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -99,7 +110,16 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request.user).data)
 
-    @extend_schema(request=UserUpdateInputSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(
+        request=UserUpdateInputSerializer,
+        responses={
+            200: UserOutputSerializer,
+            400: OpenApiResponse(description='Field errors: `{"field": ["message", ...]}`.'),
+            429: OpenApiResponse(
+                description="Too many changes for this account; retry after `Retry-After` seconds."
+            ),
+        },
+    )
     def patch(self, request: Request) -> Response:
         serializer = UserUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
