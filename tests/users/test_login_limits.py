@@ -132,6 +132,16 @@ def test_the_admin_login_is_locked_by_the_same_counts(client, admin_user):
     assert "_auth_user_id" not in client.session
 
 
+def test_the_browsable_api_login_is_locked_too(client, alice):
+    fail("alice", django_settings.USERS_LOGIN_FAILURES_PER_ACCOUNT)
+
+    response = client.post(django_settings.LOGIN_URL, {"username": "alice", "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
 def test_failures_at_the_admin_login_lock_the_api_too(client, admin_user):
     for _ in range(django_settings.USERS_LOGIN_FAILURES_PER_ACCOUNT):
         client.post(ADMIN_LOGIN, {"username": "admin", "password": "wrong password"})

@@ -90,3 +90,10 @@ def test_signing_in_with_a_fullwidth_name_is_signing_in_as_that_name(alice):
     )
 
     assert response.status_code == 200
+
+
+def test_a_name_that_normalization_makes_too_long_is_a_400():
+    response = register("\ufdfa" * 10)  # one character each, 18 after NFKC
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"username"}
