@@ -6,8 +6,13 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -47,15 +52,14 @@ class SsoLoginView(auth_views.LoginView):
         retry_after = lockout_retry_after_seconds(self.request)
         if retry_after is None:
             return super().form_invalid(form)
-        # Locked (users.lockout): the form says so instead of "wrong password", with the
-        # API's status and Retry-After; the same whether the account exists or not.
-        form.errors[NON_FIELD_ERRORS] = form.error_class(
-            [f"Too many failed sign-in attempts; try again in {retry_after} seconds."]
+        # Locked (users.lockout): answered as the token endpoint answers it, the contract's
+        # JSON with 429 and Retry-After, like every other error answer of the shop; the same
+        # whether the account exists or not.
+        return JsonResponse(
+            {"detail": f"Too many failed sign-in attempts; try again in {retry_after} seconds."},
+            status=429,
+            headers={"Retry-After": str(retry_after)},
         )
-        response = super().form_invalid(form)
-        response.status_code = 429
-        response["Retry-After"] = str(retry_after)
-        return response
 
     def signed_in(self, response: HttpResponse, *, user: User) -> HttpResponse:
         # The session ends with the cookie, as on every other service (see shop.sso).
