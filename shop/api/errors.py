@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from shop.errors import DomainError, InvalidInput, Overloaded, Unauthenticated
+from shop.errors import DomainError, InvalidInput, Overloaded, RateLimited, Unauthenticated
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -19,7 +19,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers = None
         if isinstance(exc, Unauthenticated):
             headers = {"WWW-Authenticate": 'Bearer realm="api"'}
-        elif isinstance(exc, Overloaded):
+        elif isinstance(exc, (Overloaded, RateLimited)):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
         return Response({"detail": exc.message}, status=exc.status_code, headers=headers)
     response = drf_exception_handler(exc, context)
