@@ -112,3 +112,33 @@ def test_production_starts_with_a_secret_and_the_public_key_only(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "no-keys-here").exists()  # production never generates keys
+
+
+def test_a_statement_timeout_setting_cancels_a_statement_that_waits_longer():
+    """Workers set it (workers/__main__.py): the threads pool cannot stop a task at its time
+    limit, so a database wait may not outlast it."""
+    check = (
+        "import django; django.setup()\n"
+        "from django.db import connection, OperationalError\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])\n"
+        "    try:\n"
+        "        cursor.execute('SELECT pg_sleep(3)'); print('slept')\n"
+        "    except OperationalError as error: print(type(error.__cause__).__name__)\n"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="orders.settings",
+        DJANGO_STATEMENT_TIMEOUT_SECONDS="1",
+        ORDERS_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.stdout.split() == ["1s", "QueryCanceled"], result.stderr
