@@ -136,6 +136,12 @@ def sso_shadow_user_sync(*, claims: SsoClaims) -> AbstractUser:
             changed.append("password")
         if changed:
             user.save(update_fields=changed)
+        if not created:
+            # An adopted local row (or a shadow someone granted rights to in this admin) keeps
+            # no groups or permissions of its own: the claims are all the authority it has, so
+            # an account demoted on the users service is not left with rights granted here.
+            user.groups.clear()
+            user.user_permissions.clear()
     if created:
         _move_id_sequence_past_shadows(user_model)
     return user
