@@ -108,9 +108,7 @@ def _adjust_refusal(*, product_id: int, delta: int) -> StockRecordNotFound | Sto
     )
 
 
-def product_sync(
-    *, product_id: int, sku: str, version: int, is_active: bool = True
-) -> StockRecord:
+def product_sync(*, product_id: int, sku: str, version: int, is_active: bool = True) -> StockRecord:
     """Apply a product event: the product's stock record exists (0 on hand when new) and shows
     the SKU and catalog visibility of the newest event seen.
 
