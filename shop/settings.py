@@ -174,11 +174,12 @@ LOGIN_URL = "/api/browser/users/login/"
 # --trusted-proxies ranges only; see deploy/nginx/shop.conf.template), so a request that came
 # over TLS is secure here. In production plain http is redirected to https and told to stay
 # there (HSTS), and no cookie is sent over plain http. The probes and metrics, scraped over
-# plain http on the pod's own port, are never redirected. Each knob has its variable, for a
-# deployment that knows better (HSTS on a domain whose subdomains are not all on TLS yet).
+# plain http on the pod's own port, are never redirected, nor the gateway's sign-in check
+# (users.views.sso_check). Each knob has its variable, for a deployment that knows better
+# (HSTS on a domain whose subdomains are not all on TLS yet).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
-SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics|internal/sso-check)$"]
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if IS_PRODUCTION else 0
 )
