@@ -1,6 +1,7 @@
 """A browser signed in on the users service (its SSO cookie) uses this service's admin and
 browsable API as a local shadow of the account, whose id is the account's id."""
 
+import jwt
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -304,3 +305,21 @@ def test_adopted_local_row_loses_its_groups_and_permissions():
     assert list(shadow.user_permissions.all()) == []
     assert not shadow.has_perm("products.change_product")
     assert not shadow.has_perm("products.add_product")
+
+
+@pytest.mark.parametrize("logout", ["/admin/products/logout/", "/api/browser/products/logout/"])
+def test_signing_out_here_tells_the_users_service_which_cookie_ended(logout):
+    from shop.contract import USERS_SSO_REVOKE, SsoRevoked
+    from shop.messaging.models import OutboxMessage
+
+    cookie = staff_cookie()
+    client = browser(cookie)
+    client.get("/admin/products/")
+
+    client.post(logout)
+
+    (row,) = OutboxMessage.objects.filter(task_name=USERS_SSO_REVOKE)
+    claims = jwt.decode(cookie, options={"verify_signature": False})
+    assert SsoRevoked.from_payload(row.payload) == SsoRevoked(
+        user_id=STAFF_ID, jti=claims["jti"], expires_at=claims["exp"]
+    )
