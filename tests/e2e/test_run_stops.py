@@ -65,6 +65,17 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def started_with(var_dir: Path) -> set[int]:
+    """The processes whose environment names `var_dir`: every one a run started."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if str(var_dir).encode() in (entry / "environ").read_bytes():
+                    found.add(int(entry.name))
+    return found - {os.getpid()}
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -117,7 +128,8 @@ def make_run(var_dir: Path) -> Iterator[tuple[subprocess.Popen, int]]:
             assert answer.status == 200
         yield make, port
     finally:
-        for pid in descendants(make.pid) | {make.pid}:
+        # Whatever it started, the processes a failed stop left behind (orphans) included.
+        for pid in descendants(make.pid) | {make.pid} | started_with(var_dir):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         make.wait(timeout=10)
