@@ -1,6 +1,6 @@
 """The orders service's domain errors; `shop.api.errors` maps them to HTTP."""
 
-from shop.errors import Conflict, DomainError, NotFound
+from shop.errors import Conflict, DomainError, NotFound, RateLimited
 
 
 class OrderNotFound(NotFound):
@@ -26,12 +26,34 @@ class IdempotencyKeyReused(Conflict):
     )
 
 
+class OpenOrdersCapReached(Conflict):
+    """The customer holds as many open orders, or as many units of a product in them, as one
+    customer may; nothing was recorded."""
+
+    code = "open_orders_cap_reached"
+
+
 class PaymentDeclined(DomainError):
-    """The provider refused the card. The order stays payable, with another card."""
+    """The provider refused the card. The order stays payable, with another card. One message
+    for every decline, whatever the provider's reason: the reason (no such card, wrong CVC,
+    insufficient funds) is what someone testing stolen card numbers wants to learn."""
 
     code = "payment_declined"
     status_code = 402
     default_message = "The card was declined."
+
+
+class PaymentAttemptsExhausted(Conflict):
+    """The order had as many declined payments as it may have: it can no longer be paid."""
+
+    code = "payment_attempts_exhausted"
+
+
+class PaymentAttemptsThrottled(RateLimited):
+    """The customer had as many declined payments, over all their orders, as the window
+    allows; paying again is possible once the oldest of them leaves the window."""
+
+    code = "payment_attempts_throttled"
 
 
 class PaymentUnavailable(DomainError):

@@ -32,6 +32,11 @@ class OrderStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+# The statuses in which an order holds (or is about to hold) stock: what the per-customer caps
+# count.
+OPEN_ORDER_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT)
+
+
 class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The users service owns accounts: only its id and the username at placement live here.
@@ -57,6 +62,13 @@ class Order(models.Model):
             # Leads with user_id, so it also serves every lookup of one user's orders.
             models.Index(fields=["user_id", "-created_at"], name="orders_user_newest_first"),
             models.Index(fields=["status", "-created_at"], name="orders_status_newest_first"),
+            # The per-customer caps' count at every placement: only open orders, so it stays
+            # a few rows per customer however many orders they placed before.
+            models.Index(
+                fields=["user_id"],
+                condition=Q(status__in=OPEN_ORDER_STATUSES),
+                name="orders_open_per_customer",
+            ),
             # The expiry scan's only query: orders awaiting payment whose reservation ran out.
             models.Index(
                 fields=["reserved_until"],

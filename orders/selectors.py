@@ -1,13 +1,15 @@
 """Reads of orders, scoped to who is asking: a customer sees their own, staff see all."""
 
 import time
+from collections.abc import Collection
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from orders.errors import OrderNotFound
-from orders.models import Order, OrderStatus
+from orders.models import OPEN_ORDER_STATUSES, Order, OrderStatus
 from shop.auth import Principal
 
 
@@ -78,3 +80,33 @@ def order_pending_count() -> int:
         count = Order.objects.filter(status=OrderStatus.PENDING).count()
         _pending_count = (now, count)
     return count
+
+
+@dataclass(frozen=True)
+class OpenHoldings:
+    """What a customer's open orders hold: how many there are, and units per product."""
+
+    open_orders: int
+    units_by_product: dict[int, int]
+
+
+def order_open_holdings(*, user_id: int, product_ids: Collection[int]) -> OpenHoldings:
+    """The customer's open orders (pending or awaiting payment) and their units of each of
+    `product_ids`, in one query (the partial index `orders_open_per_customer`, then those
+    orders' lines)."""
+    aggregates = {"open_orders": Count("id", distinct=True)}
+    aggregates.update(
+        {
+            f"units_{product_id}": Sum("lines__quantity", filter=Q(lines__product_id=product_id))
+            for product_id in product_ids
+        }
+    )
+    row = Order.objects.filter(user_id=user_id, status__in=OPEN_ORDER_STATUSES).aggregate(
+        **aggregates
+    )
+    return OpenHoldings(
+        open_orders=row["open_orders"],
+        units_by_product={
+            product_id: row[f"units_{product_id}"] or 0 for product_id in product_ids
+        },
+    )

@@ -17,6 +17,25 @@ ORDERS_EXPIRY_SCAN_SECONDS = env.float("ORDERS_EXPIRY_SCAN_SECONDS", default=10.
 ORDERS_PAYMENT_PROVIDER = env.str(
     "ORDERS_PAYMENT_PROVIDER", default="orders.payments.BuiltInTestProvider"
 )
+# Hoarding: a customer holds at most this many open orders (pending or awaiting payment; the
+# next placement is 409), and at most this many units of one product over their open orders,
+# so that no one account can hold the shop's stock hostage. 0: no limit.
+ORDERS_MAX_OPEN_ORDERS_PER_CUSTOMER = env.int("ORDERS_MAX_OPEN_ORDERS_PER_CUSTOMER", default=10)
+ORDERS_MAX_OPEN_UNITS_PER_CUSTOMER_PRODUCT = env.int(
+    "ORDERS_MAX_OPEN_UNITS_PER_CUSTOMER_PRODUCT", default=1000
+)
+# Card testing: after this many declined payments an order can no longer be paid (409), and a
+# customer whose payments were declined this many times within the window is refused (429 with
+# Retry-After) until the oldest decline leaves it. 0: no limit.
+ORDERS_MAX_DECLINED_PAYMENTS_PER_ORDER = env.int(
+    "ORDERS_MAX_DECLINED_PAYMENTS_PER_ORDER", default=5
+)
+ORDERS_MAX_DECLINED_PAYMENTS_PER_CUSTOMER = env.int(
+    "ORDERS_MAX_DECLINED_PAYMENTS_PER_CUSTOMER", default=10
+)
+ORDERS_DECLINED_PAYMENTS_WINDOW_SECONDS = env.int(
+    "ORDERS_DECLINED_PAYMENTS_WINDOW_SECONDS", default=3600
+)
 # Overload: with more orders than this waiting for inventory's answer, a placement is refused at
 # once with 503 and Retry-After (nothing recorded) instead of queueing behind the backlog, so
 # the saga keeps settling at full speed and clients back off. 0: never refused.

@@ -41,6 +41,19 @@ class Overloaded(DomainError):
     retry_after_seconds = 1
 
 
+class RateLimited(DomainError):
+    """Too many attempts of something that is limited per account or per order: answered 429
+    with `Retry-After` (seconds until the next attempt may succeed)."""
+
+    code = "rate_limited"
+    status_code = 429
+    default_message = "Too many attempts; please retry later."
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
 class InvalidInput(DomainError):
     """Field errors found by a service (a rule the serializer cannot see, such as a race on a
     unique value), answered as DRF's `{"field": ["message"]}` with 400."""

@@ -4,12 +4,14 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from confusable_homoglyphs import confusables
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -19,9 +21,18 @@ from shop.contract import SendNotification, SsoRevoked
 from shop.errors import InvalidInput, Unauthenticated
 from shop.messaging.outbox import outbox_enqueue
 from shop.sso import SsoClaims, SsoToken
+from users.errors import SignInLocked
+from users.lockout import lockout_retry_after_seconds
 from users.models import SsoRevocation, User
 
 USERNAME_TAKEN = "A user with that username already exists."
+USERNAME_MIXED_SCRIPT = (
+    "This username mixes letters of different scripts that look alike; use one script."
+)
+USERNAME_LOOKALIKE = "This username looks like one that is already taken."
+# The scripts of the names people already have and see in every admin: a name from another
+# script that is written with letters looking like these is a look-alike.
+LOOKALIKE_SCRIPTS = ["latin", "common"]
 EMAIL_TAKEN = "A user with that email already exists."
 
 
@@ -34,9 +45,19 @@ class TokenPair:
 def user_register(*, username: str, email: str, password: str, phone: str = "") -> User:
     """Create a customer account, and in the same transaction ask for the welcome email (sent
     by this service's worker once the account is committed; at least once, see
-    `users.notifications.notification_send`)."""
+    `users.notifications.notification_send`).
+
+    The username is NFKC-normalized first, as Django's own forms do, so a fullwidth
+    "alice" is "alice" (taken when alice exists); a name mixing look-alike letters of
+    several scripts, or written in another script to look like a taken name, is refused.
+    """
+    username = User.normalize_username(username)
     user = User(username=username, email=User.objects.normalize_email(email), phone=phone)
     errors = _taken_errors(username=username, email=user.email)
+    if "username" not in errors:
+        lookalike_error = _username_lookalike_error(username)
+        if lookalike_error:
+            errors["username"] = [lookalike_error]
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -75,9 +96,19 @@ def user_update(*, user: User, email: str | None = None, phone: str | None = Non
     return user
 
 
-def token_obtain(*, username: str, password: str) -> TokenPair:
-    user = authenticate(username=username, password=password)
+def token_obtain(*, username: str, password: str, request: HttpRequest | None = None) -> TokenPair:
+    """Sign in with a password. `request` is the client's, for the lockout (users.lockout):
+    after too many failures for the account or from the address, `SignInLocked` (429) whatever
+    the password; without a request (a call from inside the service) nothing is counted."""
+    username = User.normalize_username(username)
+    user = authenticate(request, username=username, password=password)
     if user is None:
+        retry_after = lockout_retry_after_seconds(request) if request is not None else None
+        if retry_after is not None:
+            raise SignInLocked(
+                f"Too many failed sign-in attempts; try again in {retry_after} seconds.",
+                retry_after_seconds=retry_after,
+            )
         # The same answer for an unknown name, a wrong password and an inactive account.
         raise Unauthenticated("No active account found with the given credentials.")
     update_last_login(None, user)
@@ -146,6 +177,27 @@ def _blacklist(token: RefreshToken) -> bool:
             raise Unauthenticated("Token is invalid or expired.")
         _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
     return created
+
+
+def _username_lookalike_error(username: str) -> str | None:
+    if confusables.is_dangerous(username, preferred_aliases=LOOKALIKE_SCRIPTS):
+        # Refused whether or not the name it mimics exists yet, so that nobody can take the
+        # look-alike of a name before its owner registers.
+        return USERNAME_MIXED_SCRIPT
+    lookalike = _latin_lookalike(username)
+    if lookalike != username and User.objects.filter(username__iexact=lookalike).exists():
+        return USERNAME_LOOKALIKE
+    return None
+
+
+def _latin_lookalike(username: str) -> str:
+    """`username` with every letter that merely looks Latin (a Cyrillic "a", a Greek "o")
+    replaced by the Latin letter it looks like."""
+    found = confusables.is_confusable(username, greedy=True, preferred_aliases=LOOKALIKE_SCRIPTS)
+    if not found:
+        return username
+    replacements = {item["character"]: item["homoglyphs"][0]["c"] for item in found}
+    return "".join(replacements.get(character, character) for character in username)
 
 
 def _taken_errors(*, username: str, email: str) -> dict[str, list[str]]:

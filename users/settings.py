@@ -1,5 +1,6 @@
 """Settings of the users service: the shared base plus accounts, tokens and the private key."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +23,7 @@ INSTALLED_APPS = [
     *SHARED_APPS,
     "rest_framework_simplejwt.token_blacklist",
     "phonenumber_field",
+    "axes",
     "users",
 ]
 globals().update(service_settings("users"))
@@ -54,6 +56,51 @@ MIDDLEWARE = [
 # Where the browsable API's login goes without a `next`: a page any signed-in user may see.
 LOGIN_REDIRECT_URL = "/api/users/me/"
 
+# Counters every process and pod must share (the API's throttles, see users/api/throttling.py)
+# live in this service's own database: no extra server to run, and a few rows per client.
+# The table is created by a migration (0002), so `migrate` is the only step.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "users_shared_cache",
+        # A few entries per active client; each write counts the table, so keep it small.
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    },
+}
+
+# Sign-in lockout (users/lockout.py): failed password attempts per account and per client
+# address, in this service's database, over a sliding window; a locked sign-in is answered 429
+# with Retry-After, whether the account exists or not.
+USERS_LOGIN_FAILURES_PER_ACCOUNT = env.int("USERS_LOGIN_FAILURES_PER_ACCOUNT", default=10)
+USERS_LOGIN_FAILURES_PER_ADDRESS = env.int("USERS_LOGIN_FAILURES_PER_ADDRESS", default=100)
+USERS_LOGIN_LOCKOUT_SECONDS = env.int("USERS_LOGIN_LOCKOUT_SECONDS", default=900)
+if min(USERS_LOGIN_FAILURES_PER_ACCOUNT, USERS_LOGIN_FAILURES_PER_ADDRESS) <= 0:
+    raise ImproperlyConfigured(
+        "USERS_LOGIN_FAILURES_PER_ACCOUNT and _PER_ADDRESS must be positive."
+    )
+if USERS_LOGIN_LOCKOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("USERS_LOGIN_LOCKOUT_SECONDS must be positive.")
+AUTHENTICATION_BACKENDS = [
+    "users.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "users.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = USERS_LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = timedelta(seconds=USERS_LOGIN_LOCKOUT_SECONDS)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_CALLABLE = "users.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "users.lockout.client_address"
+# Successful sign-ins are recorded as `last_login` already; a row per sign-in would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+# No banner at every process start (each management command would print it).
+AXES_VERBOSE = False
+# Axes' middleware turns a lockout into its own response; here the token endpoint's service
+# and the login pages answer it themselves (429, Retry-After, the contract's JSON or the form).
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -63,8 +110,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "login": env.str("USERS_LOGIN_RATE", default="20/minute"),
+        # Every sign-in and refresh per client address, successful or not: a ceiling generous
+        # enough for an office behind one address at 9:00; failures are the lockout's job.
+        "login": env.str("USERS_LOGIN_RATE", default="300/minute"),
         "register": env.str("USERS_REGISTER_RATE", default="30/minute"),
+        # Changing one's email answers whether another account has it: per account.
+        "account_update": env.str("USERS_ACCOUNT_UPDATE_RATE", default="10/hour"),
     },
 }
 

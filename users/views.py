@@ -6,7 +6,13 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from shop.sso import SESSION_KEY, sso_claims, sso_cookie_set
 from users import services
+from users.lockout import lockout_retry_after_seconds
 from users.models import User
 
 
@@ -41,6 +48,19 @@ class SsoLoginView(auth_views.LoginView):
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
         return self.signed_in(response, user=form.get_user())
+
+    def form_invalid(self, form) -> HttpResponse:
+        retry_after = lockout_retry_after_seconds(self.request)
+        if retry_after is None:
+            return super().form_invalid(form)
+        # Locked (users.lockout): answered as the token endpoint answers it, the contract's
+        # JSON with 429 and Retry-After, like every other error answer of the shop; the same
+        # whether the account exists or not.
+        return JsonResponse(
+            {"detail": f"Too many failed sign-in attempts; try again in {retry_after} seconds."},
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+        )
 
     def signed_in(self, response: HttpResponse, *, user: User) -> HttpResponse:
         # The session ends with the cookie, as on every other service (see shop.sso).

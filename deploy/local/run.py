@@ -55,7 +55,7 @@ def main() -> int:
     handler = SignalHandler()
     handler.install()
     var_dir = Path(os.environ.get("SHOP_VAR_DIR", ROOT / "var"))
-    env = embedded_defaults(dict(os.environ), var_dir)
+    env = run_environment(dict(os.environ), var_dir)
     stack = Stack(
         StackConfig(ports=PORTS, env=env, log_dir=var_dir / "log", gateway_port=GATEWAY_PORT)
     )
@@ -96,6 +96,16 @@ def run(stack: Stack, env: dict[str, str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+def run_environment(environ: dict[str, str], var_dir: Path) -> dict[str, str]:
+    """`make run`'s environment: `environ`, with the embedded default where it names no server,
+    and DEBUG off unless it says otherwise.
+
+    This is the stack people put on a reachable address: DEBUG would show its settings and
+    tracebacks to anyone. The gateway serves the static files, which is all DEBUG did here.
+    """
+    return embedded_defaults({"DJANGO_DEBUG": "false", **environ}, var_dir)
 
 
 def step(message: str) -> None:

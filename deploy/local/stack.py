@@ -55,6 +55,9 @@ class StackConfig:
     )
     # The gateway's port; None runs the services without it (each on its own port only).
     gateway_port: int | None = None
+    # Values for the gateway's template beyond the addresses (deploy/nginx/render.py's
+    # placeholders, e.g. PLACEMENT_RATE); what is not given keeps the renderer's default.
+    gateway_values: dict[str, str] = field(default_factory=dict)
 
 
 def gunicorn_command(application: str, *, bind: str, workers: int) -> list[str]:
@@ -133,6 +136,7 @@ class Stack:
                 f"{service.upper()}_UPSTREAM": f"127.0.0.1:{self.config.ports[service]}"
                 for service in SERVICES
             },
+            **self.config.gateway_values,
         }
         config = render.write_standalone(
             values, runtime_dir=self.nginx_dir, output=self.nginx_dir / "nginx.conf"
@@ -200,8 +204,8 @@ class Stack:
 
     def stop(self) -> None:
         """Stop every process within STOP_SECONDS plus a moment: SIGTERM to each one, which
-        stops its own children (gunicorn's workers, Celery's pool, nginx's workers: signalled
-        directly as well, a Celery pool child dies and leaves its worker waiting for it), and
+        stops its own children (gunicorn's and nginx's workers, a Celery prefork pool: signalled
+        directly as well, a prefork child dies and leaves its worker waiting for it), and
         SIGKILL to whatever of its process group is left at the deadline, children that
         outlived their parent included. Never raises for a process that is gone already."""
         processes = list(self.processes.values())

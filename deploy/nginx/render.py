@@ -41,11 +41,15 @@ ADDRESS = "address"  # host:port, a bare port (listen only), [v6]:port or unix:/
 PATH = "path"  # made absolute; spaces are fine
 DURATION = "duration"  # nginx's time syntax: 30s, 500ms, 1m
 ADDRESS_RANGES = "address ranges"  # comma-separated IPv4/IPv6 addresses or CIDR ranges
+RATE = "rate"  # requests per second: 2r/s (per second only: the 429's Retry-After says 1 second)
+COUNT = "count"  # a whole number: 20
 KIND_PATTERNS = {
     ADDRESS: re.compile(r"(unix:/[\w./-]+|[A-Za-z0-9._-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\]:\d{1,5})"),
     PATH: re.compile(r"[^\"\\$\x00-\x1f]+"),
     DURATION: re.compile(r"\d+(ms|s|m|h)?"),
     ADDRESS_RANGES: re.compile(r"[0-9A-Fa-f:.]+(/\d{1,3})?(,[0-9A-Fa-f:.]+(/\d{1,3})?)*"),
+    RATE: re.compile(r"[1-9]\d{0,6}r/s"),
+    COUNT: re.compile(r"\d{1,7}"),
 }
 
 
@@ -96,6 +100,20 @@ PLACEHOLDERS = (
         DURATION,
         "how long a service may take to answer before the gateway answers 504",
         default="30s",
+    ),
+    Placeholder(
+        "PLACEMENT_RATE",
+        "--placement-rate",
+        RATE,
+        "order placements (POST /api/orders/) per second and client address",
+        default="2r/s",
+    ),
+    Placeholder(
+        "PLACEMENT_BURST",
+        "--placement-burst",
+        COUNT,
+        "placements beyond the rate that one client address may send at once",
+        default="20",
     ),
     Placeholder(
         "TRUSTED_PROXIES",

@@ -13,6 +13,7 @@ from orders.models import (
     OrderStatusChange,
 )
 from orders.payments import CARD_EXPIRY_MAX_YEAR, CARD_EXPIRY_MIN_YEAR, Card
+from shop.api.fields import ListField
 from shop.errors import InvalidInput
 
 BIGINT_MAX = 2**63 - 1
@@ -81,8 +82,9 @@ class OrderItemInputSerializer(serializers.Serializer):
 
 
 class OrderPlaceInputSerializer(serializers.Serializer):
-    # A ListField rather than `many=True`: its own errors read `{"items": ["message"]}`.
-    items = serializers.ListField(
+    # A ListField rather than `many=True`: its own errors read `{"items": ["message"]}`. Shop's,
+    # which counts the lines before it validates any.
+    items = ListField(
         child=OrderItemInputSerializer(), allow_empty=False, max_length=MAX_ORDER_LINES
     )
     shipping_address = serializers.CharField(

@@ -80,7 +80,9 @@ class OrderListView(generics.ListAPIView):
             ),
             400: FIELD_ERRORS,
             409: OpenApiResponse(
-                ErrorOutputSerializer, description="Idempotency-Key reused with another body."
+                ErrorOutputSerializer,
+                description="Idempotency-Key reused with another body; or the customer holds "
+                "the most open orders, or units of a product in them, one customer may.",
             ),
             503: OpenApiResponse(
                 ErrorOutputSerializer,
@@ -122,11 +124,19 @@ class OrderPayView(APIView):
             200: OrderOutputSerializer,
             400: FIELD_ERRORS,
             402: OpenApiResponse(
-                ErrorOutputSerializer, description="Declined; the order stays payable."
+                ErrorOutputSerializer,
+                description="Declined (one message, whatever the reason); the order stays payable.",
             ),
             404: NOT_FOUND,
             409: OpenApiResponse(
-                ErrorOutputSerializer, description="Not awaiting payment, or reservation over."
+                ErrorOutputSerializer,
+                description="Not awaiting payment, reservation over, or declined the most "
+                "times an order may be.",
+            ),
+            429: OpenApiResponse(
+                ErrorOutputSerializer,
+                description="The customer's payments were declined too often lately; retry "
+                "after `Retry-After` seconds.",
             ),
         },
         summary="Pay for an order awaiting payment (its customer only)",

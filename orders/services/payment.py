@@ -1,11 +1,21 @@
 """Paying for an order: one charge per order, however many requests race for it."""
 
 import logging
+import math
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orders.errors import OrderNotFound, OrderNotPayable, PaymentDeclined, PaymentUnavailable
+from orders.errors import (
+    OrderNotFound,
+    OrderNotPayable,
+    PaymentAttemptsExhausted,
+    PaymentAttemptsThrottled,
+    PaymentDeclined,
+    PaymentUnavailable,
+)
 from orders.models import Order, OrderStatus, Payment, PaymentStatus
 from orders.payments import (
     Card,
@@ -31,7 +41,9 @@ def order_pay(*, order: Order, principal: Principal, payment: Card) -> Order:
     Only the customer who placed it pays (anyone else, staff included, gets `OrderNotFound`),
     only while it awaits payment with its reservation still running (`OrderNotPayable`
     otherwise). A declined card is recorded and answered with `PaymentDeclined`; the order stays
-    payable. `PaymentUnavailable` when the provider fails: nothing is recorded.
+    payable. `PaymentUnavailable` when the provider fails: nothing is recorded. Against card
+    testing, declines are limited (`_check_decline_limits`): refused before the provider is
+    asked, nothing recorded.
 
     The order's row is locked from the check until the outcome commits, so a second payment of
     the same order waits and then finds it paid (one charge), and a cancel or the expiry scan
@@ -48,6 +60,7 @@ def order_pay(*, order: Order, principal: Principal, payment: Card) -> Order:
         if locked is None:
             raise OrderNotFound
         _check_payable(order=locked)
+        _check_decline_limits(order=locked)
         attempt = Payment.objects.filter(order=locked).count() + 1
         idempotency_key = f"order-{locked.pk}-payment-{attempt}"
         try:
@@ -85,7 +98,8 @@ def order_pay(*, order: Order, principal: Principal, payment: Card) -> Order:
             is_refunded = True
     if declined is not None:
         # Raised after the commit, so the declined attempt stays on record.
-        raise PaymentDeclined(f"The card was declined: {declined.failure_reason}.")
+        # The provider's reason stays on the payment record, for staff; never in the answer.
+        raise PaymentDeclined
     if is_refunded:
         raise OrderNotPayable("This order can no longer be paid; the charge was refunded.")
     return order_get(order_id=order.pk)
@@ -99,6 +113,39 @@ def _check_payable(*, order: Order) -> None:
     if order.reserved_until is None or order.reserved_until <= timezone.now():
         raise OrderNotPayable(
             "The stock reservation of this order has run out; it can no longer be paid."
+        )
+
+
+def _check_decline_limits(*, order: Order) -> None:
+    """Refuse a payment once the order, or its customer across all their orders, had as many
+    declines as allowed (ORDERS_MAX_DECLINED_PAYMENTS_PER_ORDER, ..._PER_CUSTOMER within
+    ORDERS_DECLINED_PAYMENTS_WINDOW_SECONDS). Precondition: the caller holds the order's row
+    lock, so the per-order count is exact; two orders of one customer paid at the same moment
+    may each pass the customer's limit by one, which open-order caps keep small."""
+    per_order = settings.ORDERS_MAX_DECLINED_PAYMENTS_PER_ORDER
+    declined = Payment.objects.filter(status=PaymentStatus.DECLINED)
+    if per_order and declined.filter(order=order).count() >= per_order:
+        raise PaymentAttemptsExhausted(
+            f"This order's payment was declined {per_order} times, the most allowed; "
+            "it can no longer be paid. Cancel it and place a new order."
+        )
+    per_customer = settings.ORDERS_MAX_DECLINED_PAYMENTS_PER_CUSTOMER
+    if not per_customer:
+        return
+    window = timedelta(seconds=settings.ORDERS_DECLINED_PAYMENTS_WINDOW_SECONDS)
+    now = timezone.now()
+    recent = list(
+        declined.filter(order__user_id=order.user_id, created_at__gt=now - window)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:per_customer]
+    )
+    if len(recent) >= per_customer:
+        # The oldest of the newest `per_customer` declines leaves the window first.
+        retry_after = math.ceil((recent[-1] + window - now).total_seconds())
+        raise PaymentAttemptsThrottled(
+            f"Your payments were declined {per_customer} times recently; "
+            f"try again in {retry_after} seconds.",
+            retry_after_seconds=retry_after,
         )
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from orders.errors import IdempotencyKeyReused
+from orders.errors import IdempotencyKeyReused, OpenOrdersCapReached
 from orders.models import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     MAX_AMOUNT,
@@ -23,7 +23,7 @@ from orders.models import (
     OrderStatus,
     OrderStatusChange,
 )
-from orders.selectors import order_get, order_pending_count
+from orders.selectors import order_get, order_open_holdings, order_pending_count
 from shop.auth import Principal
 from shop.contract import ReserveStock, StockLine
 from shop.errors import Conflict, InvalidInput, Overloaded
@@ -53,6 +53,9 @@ def order_place(
     (no new order, no new message); the same key with other input is refused with 409.
     While more than ORDERS_MAX_PENDING_ORDERS orders wait for inventory, a new placement is
     refused with `Overloaded` (a replay is still answered) and nothing is recorded.
+    A customer holding ORDERS_MAX_OPEN_ORDERS_PER_CUSTOMER open orders, or who would hold more
+    than ORDERS_MAX_OPEN_UNITS_PER_CUSTOMER_PRODUCT units of a product in them, is refused
+    with `OpenOrdersCapReached` (409; a replay is still answered) and nothing is recorded.
     """
     user_id = int(principal.id)
     quantities = _merged_quantities(items)
@@ -66,6 +69,7 @@ def order_place(
     products = _orderable_products(quantities)
     try:
         with transaction.atomic():
+            _check_open_order_caps(user_id=user_id, quantities=quantities)
             order = _order_create(
                 principal=principal,
                 quantities=quantities,
@@ -76,6 +80,17 @@ def order_place(
                 _idempotency_key_claim(
                     user_id=user_id, key=key, fingerprint=fingerprint, order=order
                 )
+    except OpenOrdersCapReached:
+        # A request with the same key may have waited on the lock for its twin, whose order
+        # now fills the cap: it is a replay, not one order too many.
+        replayed = (
+            _idempotent_replay(user_id=user_id, key=key, fingerprint=fingerprint)
+            if key is not None
+            else None
+        )
+        if replayed is None:
+            raise
+        return replayed, True
     except _IdempotencyKeyTaken:
         # This request's order was rolled back; the winner's is committed and answers it.
         replayed = _idempotent_replay(user_id=user_id, key=key, fingerprint=fingerprint)
@@ -92,6 +107,43 @@ def _refuse_when_backlogged() -> None:
             "The shop is taking orders slower than they arrive and recorded nothing; "
             "please retry shortly."
         )
+
+
+def _check_open_order_caps(*, user_id: int, quantities: Mapping[int, int]) -> None:
+    """Refuse an order that would take the customer past a cap (see `order_place`).
+
+    Precondition: inside the placement's transaction. The count and the insert that follows
+    must not interleave with another placement of the same customer, or two at 9 open orders
+    would both pass: on PostgreSQL a transaction-scoped advisory lock per customer serializes
+    them (other customers never wait); SQLite's IMMEDIATE transactions already serialize
+    every writer.
+    """
+    max_orders = settings.ORDERS_MAX_OPEN_ORDERS_PER_CUSTOMER
+    max_units = settings.ORDERS_MAX_OPEN_UNITS_PER_CUSTOMER_PRODUCT
+    if not (max_orders or max_units):
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"orders.customer-open-orders:{user_id}"],
+            )
+    held = order_open_holdings(user_id=user_id, product_ids=list(quantities) if max_units else [])
+    if max_orders and held.open_orders >= max_orders:
+        raise OpenOrdersCapReached(
+            f"You have {held.open_orders} open orders (pending or awaiting payment), the most "
+            f"one customer may hold at a time ({max_orders}); pay for or cancel one first."
+        )
+    if max_units:
+        over = [
+            f"Product {product_id}: you would hold "
+            f"{held.units_by_product[product_id] + quantity} units in open orders; "
+            f"at most {max_units} per product."
+            for product_id, quantity in quantities.items()
+            if held.units_by_product[product_id] + quantity > max_units
+        ]
+        if over:
+            raise OpenOrdersCapReached(" ".join(over))
 
 
 def request_fingerprint(*, items: Sequence[Mapping[str, Any]], shipping_address: str) -> str:

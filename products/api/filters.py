@@ -5,11 +5,16 @@ from decimal import Decimal
 import django_filters
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend, FilterSet
-from rest_framework.filters import OrderingFilter
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from products.models import MAX_PRICE, Product
+
+# Each search term is an ILIKE on the name, the SKU and the description of every product: a
+# query of hundreds of terms costs the database thousands of them per row (API.md: at most 10).
+MAX_SEARCH_TERMS = 10
 
 
 class ProductFilterSet(FilterSet):
@@ -68,3 +73,16 @@ class StableOrderingFilter(OrderingFilter):
         if ordering:
             return queryset.order_by(*ordering, "-id")
         return queryset
+
+
+class BoundedSearchFilter(SearchFilter):
+    """DRF's search (terms split at whitespace and commas, quoted phrases kept whole), refusing
+    more than MAX_SEARCH_TERMS terms with 400 before any query runs."""
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        terms = super().get_search_terms(request)
+        if len(terms) > MAX_SEARCH_TERMS:
+            raise ValidationError(
+                {self.search_param: [f"At most {MAX_SEARCH_TERMS} search terms, not {len(terms)}."]}
+            )
+        return terms

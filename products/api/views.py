@@ -12,7 +12,6 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import quote_etag
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.filters import SearchFilter
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -20,7 +19,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from products import selectors, services
-from products.api.filters import ProductFilterBackend, ProductFilterSet, StableOrderingFilter
+from products.api.filters import (
+    MAX_SEARCH_TERMS,
+    BoundedSearchFilter,
+    ProductFilterBackend,
+    ProductFilterSet,
+    StableOrderingFilter,
+)
 from products.api.serializers import (
     CategoryCreateInputSerializer,
     CategoryOutputSerializer,
@@ -97,7 +102,7 @@ def catalog_read(
 
 class ProductListView(GenericAPIView):
     permission_classes = [IsStaffOrReadOnly]
-    filter_backends = [ProductFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [ProductFilterBackend, BoundedSearchFilter, StableOrderingFilter]
     filterset_class = ProductFilterSet
     search_fields = ["name", "sku", "description"]
     ordering_fields = ["price", "name", "created_at"]
@@ -115,7 +120,10 @@ class ProductListView(GenericAPIView):
         responses=ProductOutputSerializer(many=True),
         parameters=[
             OpenApiParameter(
-                "search", str, description="Words to find in the name, SKU or description."
+                "search",
+                str,
+                description="Words to find in the name, SKU or description (each must be "
+                f"found; at most {MAX_SEARCH_TERMS}, more: 400).",
             ),
             OpenApiParameter(
                 "ordering",

@@ -1,9 +1,12 @@
 """Smoke run of `make run`'s embedded default: SQLite files and the file broker, no database or
-broker server, behind the gateway."""
+broker server, behind the gateway, with `make run`'s environment (DEBUG off)."""
 
 import os
 
-from deploy.local.stack import SERVICES, Stack, StackConfig, embedded_defaults
+import requests
+
+from deploy.local.run import run_environment
+from deploy.local.stack import SERVICES, Stack, StackConfig
 from tests.harness import ROOT, Api, free_port, wait_for
 
 DEMO_CUSTOMER = ("customer", "shop-customer-demo")
@@ -19,7 +22,7 @@ def test_embedded_shop_takes_an_order_through_the_gateway(tmp_path):
         and not key.endswith("DATABASE_URL")
         and key != "CELERY_BROKER_URL"
     }
-    env = embedded_defaults({**inherited, "SHOP_VAR_DIR": str(var)}, var)
+    env = run_environment({**inherited, "SHOP_VAR_DIR": str(var)}, var)
     artifacts = ROOT / "test-artifacts" / "embedded"
     stack = Stack(
         StackConfig(
@@ -64,9 +67,18 @@ def test_embedded_shop_takes_an_order_through_the_gateway(tmp_path):
         stock = api.call(
             "GET", "inventory", f"/api/inventory/{product_id}/", token=api.token(*DEMO_STAFF)
         ).json()
+        unmatched = api.call("GET", "orders", "/api/orders/not-a-uuid/", token=token)
+        # DEBUG off: the service itself serves no static files (the gateway does).
+        stylesheet = "/static/users/admin/css/base.css"
+        from_the_gateway = requests.get(stack.gateway_url + stylesheet, timeout=10)
+        from_the_service = requests.get(stack.url("users") + stylesheet, timeout=10)
     finally:
         stack.stop()
 
     assert placed.status_code == 202
     assert settled["status"] == "awaiting_payment"
     assert (stock["on_hand"], stock["reserved"]) == (25, 2)
+    not_found = (404, {"detail": "Not found."})
+    assert (unmatched.status_code, unmatched.json()) == not_found
+    assert from_the_gateway.status_code == 200
+    assert (from_the_service.status_code, from_the_service.json()) == not_found

@@ -283,6 +283,16 @@ def gateway(
 
 
 @pytest.fixture
+def fresh_gateway(
+    tmp_path: Path, upstreams: dict[str, Upstream], static_root: Path
+) -> Iterator[Gateway]:
+    """A gateway of its own, for a test that uses up a rate limit's allowance."""
+    gateway = start_gateway(tmp_path / "nginx", upstreams, static_root)
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture
 def dead_orders_gateway(
     tmp_path: Path, upstreams: dict[str, Upstream], static_root: Path
 ) -> Iterator[Gateway]:

@@ -120,6 +120,39 @@ def test_anything_else_is_a_json_404_from_the_gateway(
     assert total_requests(upstreams) == before
 
 
+# Refused by nginx while it reads the request line, before the request has a URI.
+BAD_REQUEST_LINES = [
+    ("/%2e%2e/metrics", 400),
+    ("/api/products/%2e%2e/%2e%2e/%2e%2e/readyz", 400),
+    ("/api/users/a%00b/", 400),
+    ("/%00", 400),
+    ("/api/orders/" + "a" * 9000, 414),
+]
+
+
+@pytest.mark.parametrize(("path", "status"), BAD_REQUEST_LINES, ids=lambda value: str(value)[:30])
+def test_a_request_line_nginx_refuses_is_answered_in_json(
+    gateway: Gateway, upstreams: dict[str, Upstream], path: str, status: int
+) -> None:
+    before = total_requests(upstreams)
+    for method in ("GET", "POST"):
+        response = gateway.request(method, path, body=b"{}" if method == "POST" else None)
+
+        assert_json_error(response, status)
+    assert total_requests(upstreams) == before
+
+
+def test_headers_too_large_are_a_json_431(gateway: Gateway) -> None:
+    response = gateway.request("GET", "/api/products/", headers={"X-Big": "a" * 9000})
+
+    assert_json_error(response, 431)
+
+
+def test_the_gateways_error_pages_are_not_reachable_from_outside(gateway: Gateway) -> None:
+    for status in (500, 429, 400):
+        assert gateway.request("GET", f"/_shop_error/{status}").json() == {"detail": "Not found."}
+
+
 def test_the_gateway_answers_its_own_healthz(
     gateway: Gateway, upstreams: dict[str, Upstream]
 ) -> None:
@@ -271,6 +304,30 @@ def test_hammering_the_login_is_a_json_429(
     assert gateway.request("POST", "/api/auth/token/refresh/", body=b"{}").status == 429
     assert gateway.request("GET", "/api/auth/token/").status == 200
     assert gateway.request("POST", "/api/auth/register/", body=b"{}").status == 200
+
+
+def test_placing_orders_faster_than_any_shopper_is_a_json_429(
+    fresh_gateway: Gateway, upstreams: dict[str, Upstream]
+) -> None:
+    orders = upstreams["orders"]
+    before = orders.count("/api/orders/")
+    # Far faster than the rate: what gets through is the burst (20) and the first request.
+    statuses = [fresh_gateway.request("POST", "/api/orders/", body=b"{}").status for _ in range(40)]
+
+    assert statuses[:21] == [200] * 21
+    assert statuses.count(429) >= 15, statuses
+    assert orders.count("/api/orders/") - before == statuses.count(200)
+    limited = fresh_gateway.request("POST", "/api/orders/", body=b"{}")
+    assert_json_error(limited, 429)
+    assert limited.headers["Retry-After"] == "1"
+    # Only placing is limited: reading orders, paying and cancelling are not.
+    order = f"/api/orders/{ORDER_ID}"
+    assert fresh_gateway.request("GET", "/api/orders/").status == 200
+    assert fresh_gateway.request("POST", f"{order}/pay/", body=b"{}").status == 200
+    assert fresh_gateway.request("POST", f"{order}/cancel/", body=b"{}").status == 200
+    # At 2 a second, the next placement gets through within a second.
+    time.sleep(1)
+    assert fresh_gateway.request("POST", "/api/orders/", body=b"{}").status == 200
 
 
 # -- failing services -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 
 from deploy.nginx import render
 from tests.gateway.conftest import config_values, nginx
+from tests.harness import UNLIMITED_PLACEMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 UPSTREAMS = {
@@ -132,9 +133,29 @@ def test_a_placeholder_unknown_to_the_renderer_is_refused() -> None:
         ("LISTEN", "8000 ssl"),
         ("STATIC_ROOT", '/srv/static"; root /'),
         ("PROXY_READ_TIMEOUT", "30 s"),
+        ("PLACEMENT_RATE", "2r/s burst=1000"),
+        ("PLACEMENT_RATE", "30r/m"),
+        ("PLACEMENT_BURST", "20 nodelay"),
     ],
 )
 def test_a_value_that_would_change_the_syntax_is_refused(name: str, value: str) -> None:
     values = config_values(18000, UPSTREAMS, Path("/srv/static"))
     with pytest.raises(render.RenderError, match=name):
         render.render_http({**values, name: value})
+
+
+def test_the_placement_limit_is_a_value_a_test_stack_can_raise(tmp_path: Path) -> None:
+    values = config_values(18000, UPSTREAMS, tmp_path, ACCESS_LOG="/dev/stdout")
+    default = directives(render.render_http(values))
+    assert "zone=shop_placement:10m rate=2r/s;" in default
+    assert "limit_req zone=shop_placement burst=20 nodelay;" in default
+    runtime = tmp_path / "nginx"
+    config = render.write_standalone(
+        config_values(18000, UPSTREAMS, tmp_path / "static", **UNLIMITED_PLACEMENTS),
+        runtime_dir=runtime,
+        output=runtime / "nginx.conf",
+    )
+    render.check(config, runtime)
+    raised = directives(config.read_text())
+    assert f"rate={UNLIMITED_PLACEMENTS['PLACEMENT_RATE']};" in raised
+    assert f"burst={UNLIMITED_PLACEMENTS['PLACEMENT_BURST']} nodelay;" in raised

@@ -326,7 +326,9 @@ def test_declined_card_is_402_and_the_order_stays_payable(
     declined = client.post(pay_url(alices_order), {"card_number": card}, format="json")
 
     assert declined.status_code == 402
-    assert declined.json() == {"detail": f"The card was declined: {reason}."}
+    # One message for every decline (issue 9): the provider's reason is kept for staff only.
+    assert declined.json() == {"detail": "The card was declined."}
+    assert Payment.objects.get().failure_reason == reason
     alices_order.refresh_from_db()
     assert alices_order.status == OrderStatus.AWAITING_PAYMENT
     assert list(Payment.objects.values_list("status", "card_last4")) == [("declined", card[-4:])]

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
@@ -9,8 +11,16 @@ from users.models import User, validate_username_not_reserved
 PASSWORD_MAX_LENGTH = 128
 
 
+class UsernameField(serializers.CharField):
+    """NFKC-normalized before any check, as Django's own `UsernameField` does: the fullwidth
+    or ligature spelling of a name is that name, reserved or taken alike."""
+
+    def to_internal_value(self, data) -> str:
+        return unicodedata.normalize("NFKC", super().to_internal_value(data))
+
+
 class UserRegisterInputSerializer(serializers.Serializer):
-    username = serializers.CharField(
+    username = UsernameField(
         max_length=150, validators=[UnicodeUsernameValidator(), validate_username_not_reserved]
     )
     email = serializers.EmailField(max_length=254)
@@ -44,7 +54,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
 
 class TokenObtainInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = UsernameField(max_length=150)
     password = serializers.CharField(
         max_length=PASSWORD_MAX_LENGTH, write_only=True, trim_whitespace=False
     )

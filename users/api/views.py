@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from shop.api.permissions import IsStaff
@@ -20,6 +20,7 @@ from users.api.serializers import (
     UserRegisterInputSerializer,
     UserUpdateInputSerializer,
 )
+from users.api.throttling import SharedScopedRateThrottle
 
 
 class PublicEndpoint(APIView):
@@ -30,7 +31,7 @@ class PublicEndpoint(APIView):
 
 
 class RegisterView(PublicEndpoint):
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (SharedScopedRateThrottle,)
     throttle_scope = "register"
 
     @extend_schema(request=UserRegisterInputSerializer, responses={201: UserPublicOutputSerializer})
@@ -42,19 +43,31 @@ class RegisterView(PublicEndpoint):
 
 
 class TokenObtainView(PublicEndpoint):
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (SharedScopedRateThrottle,)
     throttle_scope = "login"
 
-    @extend_schema(request=TokenObtainInputSerializer, responses={200: TokenPairOutputSerializer})
+    @extend_schema(
+        request=TokenObtainInputSerializer,
+        responses={
+            200: TokenPairOutputSerializer,
+            400: OpenApiResponse(description='Field errors: `{"field": ["message", ...]}`.'),
+            401: OpenApiResponse(description="Wrong credentials, or an inactive account."),
+            429: OpenApiResponse(
+                description="Too many failed sign-ins for this account or from this address, "
+                "or too many sign-ins from this address; retry after `Retry-After` seconds."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = TokenObtainInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.token_obtain(**serializer.validated_data)
+        # The Django request, which the lockout marks and counts by.
+        pair = services.token_obtain(**serializer.validated_data, request=request._request)
         return Response(asdict(pair))
 
 
 class TokenRefreshView(PublicEndpoint):
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (SharedScopedRateThrottle,)
     throttle_scope = "login"
 
     @extend_schema(request=RefreshTokenInputSerializer, responses={200: TokenPairOutputSerializer})
@@ -84,12 +97,29 @@ class JwksView(PublicEndpoint):
 
 class MeView(APIView):
     http_method_names = ["get", "patch", "head", "options"]
+    throttle_scope = "account_update"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # A change answers whether another account has that email: changes are limited per
+        # account; reading one's own details is not.
+        if self.request.method == "PATCH":
+            return [SharedScopedRateThrottle()]
+        return []
 
     @extend_schema(responses={200: UserOutputSerializer})
     def get(self, request: Request) -> Response:
         return Response(UserOutputSerializer(request.user).data)
 
-    @extend_schema(request=UserUpdateInputSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(
+        request=UserUpdateInputSerializer,
+        responses={
+            200: UserOutputSerializer,
+            400: OpenApiResponse(description='Field errors: `{"field": ["message", ...]}`.'),
+            429: OpenApiResponse(
+                description="Too many changes for this account; retry after `Retry-After` seconds."
+            ),
+        },
+    )
     def patch(self, request: Request) -> Response:
         serializer = UserUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
