@@ -178,6 +178,27 @@ SHOP_SSO_ADMIN_LOGIN_URL = "/admin/users/login/"
 CSRF_FAILURE_VIEW = "shop.api.errors.csrf_failure"
 LOGIN_URL = "/api/browser/users/login/"
 
+# TLS ends in front of the services, at the Ingress or balancer (or the gateway itself): the
+# gateway passes the scheme the client used as X-Forwarded-Proto (the balancer's, from its
+# --trusted-proxies ranges only; see deploy/nginx/shop.conf.template), so a request that came
+# over TLS is secure here. In production plain http is redirected to https and told to stay
+# there (HSTS), and no cookie is sent over plain http. The probes and metrics, scraped over
+# plain http on the pod's own port, are never redirected, nor the gateway's sign-in check
+# (users.views.sso_check). Each knob has its variable, for a deployment that knows better
+# (HSTS on a domain whose subdomains are not all on TLS yet).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics|internal/sso-check)$"]
+SECURE_HSTS_SECONDS = env.int(
+    "DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if IS_PRODUCTION else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=IS_PRODUCTION
+)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=IS_PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=IS_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=IS_PRODUCTION)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so that an anonymous API client gets 401 with `WWW-Authenticate: Bearer`.
