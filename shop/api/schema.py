@@ -4,9 +4,10 @@ that a view's own annotations do not say (tests/e2e/test_schema_fuzz.py holds ev
 Every service shares the same error answers (shop/api/errors.py, the gateway's error pages): a
 field error is a 400 `{"field": ["message", ...]}`, anything else `{"detail": "message"}`. Which
 of them an operation can give follows from what its view is made of, so they are added here,
-once, rather than repeated in every `extend_schema`: a 401 where the view authenticates, a 403
-where a permission can refuse a signed-in caller, a 404 where the path names an object or the
-list is paginated, a 415 where it takes a body, a 429 where it is throttled. A view documents
+once, rather than repeated in every `extend_schema`: a 400 anywhere (a NUL in the URL), a 401
+where the view authenticates, a 403 where a permission can refuse a signed-in caller, a 404 where
+the path names an object or the list is paginated, a 413 and a 415 where it takes a body, a 429
+where it is throttled, and the gateway's 414 and 431 for a request line or header over 4 KB. A view documents
 what only it knows (a 409 of a business rule) and may word any of these itself; what it leaves
 without a body gets the shared error shape.
 """
@@ -55,6 +56,9 @@ BAD_REQUEST = (
 UNAUTHENTICATED = "No valid access token (`Authorization: Bearer <access JWT>`)."
 FORBIDDEN = "Signed in, but not allowed to do this (staff only)."
 NOT_FOUND = "No such object, or one the caller may not see; or no such page of the list."
+TOO_LARGE = "The body is larger than 1 MB (the gateway's limit)."
+URI_TOO_LONG = "The request line is longer than 4 KB (the gateway's limit)."
+HEADERS_TOO_LARGE = "A header (a cookie, say) is longer than 4 KB (the gateway's limit)."
 UNSUPPORTED_MEDIA_TYPE = "The body is not JSON, a form or multipart."
 THROTTLED = "Too many requests of this kind; retry after `Retry-After` seconds."
 
@@ -126,9 +130,13 @@ class ShopAutoSchema(AutoSchema):
         if is_paginated or any(parameter["in"] == "path" for parameter in parameters):
             statuses["404"] = NOT_FOUND
         if "requestBody" in operation:
+            statuses["413"] = TOO_LARGE
+        statuses["414"] = URI_TOO_LONG
+        if "requestBody" in operation:
             statuses["415"] = UNSUPPORTED_MEDIA_TYPE
         if view.get_throttles():
             statuses["429"] = THROTTLED
+        statuses["431"] = HEADERS_TOO_LARGE
         return statuses
 
     def _component(self, name: str, schema: dict[str, Any]) -> dict[str, str]:

@@ -43,7 +43,7 @@ from tests.harness import CUSTOMER_PASSWORD, STAFF, Shop
 SERVICES = ("users", "products", "orders", "inventory")
 SEED = 9
 # Generated examples per operation (the coverage phase adds its own, bounded by the schema).
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 60
 ROLES = ("anonymous", "customer", "staff")
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 # Access tokens live 5 minutes; a fresh one is fetched well before.
@@ -59,7 +59,9 @@ class World:
 
     shop: Shop
     customer: tuple[str, str]
+    # Existing values, by path parameter and by body field.
     known: dict[str, list] = field(default_factory=dict)
+    known_fields: dict[str, list] = field(default_factory=dict)
     product_ids: list[int] = field(default_factory=list)
     _tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
 
@@ -122,6 +124,20 @@ def world(shop: Shop) -> World:
     ]
     for order_id in orders:
         shop.wait_status(customer_token, order_id, "awaiting_payment")
+    categories = [parent["id"], child["id"]]
+    products = [
+        shop.api.call("GET", "products", f"/api/products/{product_id}/").json()
+        for product_id in world.product_ids
+    ]
+    world.known_fields = {
+        "category": categories,
+        "parent": categories,
+        "sku": [product["sku"] for product in products],
+        "slug": [product["slug"] for product in products] + [parent["slug"], child["slug"]],
+        "username": [username, STAFF[0]],
+        "email": [f"{username}@example.com", f"{STAFF[0]}@example.com"],
+        "card_number": list(TEST_CARDS),
+    }
     world.known = {
         "id": world.product_ids,
         "product_id": world.product_ids,
@@ -162,35 +178,29 @@ def service_schema(request: pytest.FixtureRequest, shop: Shop, world: World):
 
     @schema.hook
     def flatmap_body(context, body) -> st.SearchStrategy:
-        path = context.operation.path
-        if (
-            path == "/api/orders/"
-            and isinstance(body, dict)
-            and isinstance(body.get("items"), list)
-        ):
-            lines = [line for line in body["items"] if isinstance(line, dict)]
-            if not lines:
-                return st.just(body)
-            return st.one_of(
-                st.just(body),
+        if not isinstance(body, dict):
+            return st.just(body)
+        # Values that name something that exists (a taken SKU or slug, a real category as a
+        # parent, a test card): where uniqueness, trees and payments are checked.
+        choices = {
+            name: st.one_of(st.just(value), st.sampled_from(world.known_fields[name]))
+            for name, value in body.items()
+            if name in world.known_fields
+        }
+        lines = body.get("items")
+        if isinstance(lines, list) and lines and all(isinstance(line, dict) for line in lines):
+            choices["items"] = st.one_of(
+                st.just(lines),
                 st.lists(
                     st.sampled_from(world.product_ids), min_size=len(lines), max_size=len(lines)
                 ).map(
-                    lambda ids: {
-                        **body,
-                        "items": [
-                            {**line, "product_id": product_id}
-                            for line, product_id in zip(lines, ids, strict=True)
-                        ],
-                    }
+                    lambda ids: [
+                        {**line, "product_id": product_id}
+                        for line, product_id in zip(lines, ids, strict=True)
+                    ]
                 ),
             )
-        if path.endswith("/pay/") and isinstance(body, dict):
-            return st.one_of(
-                st.just(body),
-                st.sampled_from(TEST_CARDS).map(lambda card: {**body, "card_number": card}),
-            )
-        return st.just(body)
+        return st.fixed_dictionaries(choices).map(lambda chosen: {**body, **chosen})
 
     return schema
 
