@@ -7,9 +7,9 @@ of them an operation can give follows from what its view is made of, so they are
 once, rather than repeated in every `extend_schema`: a 400 anywhere (a NUL in the URL), a 401
 where the view authenticates, a 403 where a permission can refuse a signed-in caller, a 404 where
 the path names an object or the list is paginated, a 413 and a 415 where it takes a body, a 429
-where it is throttled, and the gateway's 414 and 431 for a request line or header over 4 KB. A view documents
-what only it knows (a 409 of a business rule) and may word any of these itself; what it leaves
-without a body gets the shared error shape.
+where it is throttled, and the gateway's 414 and 431 for a request line or header over 4 KB.
+A view documents what only it knows (a 409 of a business rule) and may word any of these
+itself; what it leaves without a body gets the shared error shape.
 """
 
 from typing import Any
