@@ -65,6 +65,13 @@ class World:
     product_ids: list[int] = field(default_factory=list)
     _tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
 
+    def stable(self, value: object) -> object:
+        """`value`, or for an existing object's id, SKU or name its place among them."""
+        for name, values in (*self.known.items(), *self.known_fields.items()):
+            if isinstance(value, (int, str)) and not isinstance(value, bool) and value in values:
+                return f"<{name} {values.index(value)}>"
+        return value
+
     def headers(self, role: str) -> dict[str, str]:
         if role == "anonymous":
             return {}
@@ -102,6 +109,8 @@ def world(shop: Shop) -> World:
     )
     assert registered.status_code == 201, registered.text
     world = World(shop=shop, customer=(username, CUSTOMER_PASSWORD))
+    # The session's token may be older than its 5 minutes by now.
+    shop.staff_token = world._token("staff")
     parent = shop.api.call(
         "POST",
         "products",
@@ -214,36 +223,50 @@ if not hasattr(pytest.Function, "_nodeid"):
 schema = schemathesis.pytest.from_fixture("service_schema")
 
 
-def role_of(case) -> str:
+def role_of(case, world: World) -> str:
     """The caller of a request, fixed by what it sends: a replay of a failing request (when
-    Hypothesis shrinks it) is made by the same caller."""
+    Hypothesis shrinks it) is made by the same caller, and so is the same request on the next
+    run (existing objects, whose ids and SKUs differ between runs, count by their place)."""
+    body = case.body
+    if isinstance(body, dict):
+        body = {name: world.stable(value) for name, value in body.items()}
+    path_parameters = {
+        name: world.stable(value) for name, value in (case.path_parameters or {}).items()
+    }
     sent = json.dumps(
-        [case.method, case.path_parameters, case.query, case.body], sort_keys=True, default=repr
+        [case.method, case.path, path_parameters, case.query, body], sort_keys=True, default=repr
     )
     return ROLES[zlib.crc32(sent.encode()) % len(ROLES)]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _report_requests(request: pytest.FixtureRequest) -> Iterator[None]:
+def _report_requests(request: pytest.FixtureRequest, shop: Shop) -> Iterator[None]:
+    """How many requests each operation was sent: printed per service, and kept per operation
+    in the suite's artifacts (`schema-fuzz.json`)."""
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or not requests_sent:
+    if not requests_sent:
         return
-    by_service: Counter[str] = Counter()
-    operations: Counter[str] = Counter()
-    for (service, _), count in requests_sent.items():
-        by_service[service] += count
-        operations[service] += 1
-    reporter.write_line("")
-    for service in SERVICES:
-        reporter.write_line(
-            f"schema fuzz {service}: {operations[service]} operations, "
-            f"{by_service[service]} requests"
-        )
+    per_operation: dict[str, dict[str, int]] = {}
+    for (service, label), count in sorted(requests_sent.items()):
+        per_operation.setdefault(service, {})[label] = count
+    artifacts = shop.stack.config.log_dir.parent
+    (artifacts / "schema-fuzz.json").write_text(json.dumps(per_operation, indent=2) + "\n")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        for service in SERVICES:
+            operations = per_operation.get(service, {})
+            reporter.write_line(
+                f"schema fuzz, {service}: {len(operations)} operations, "
+                f"{sum(operations.values())} requests"
+            )
 
 
 @schema.parametrize()
 def test_every_operation_answers_as_its_schema_says(case, world: World) -> None:
     service = case.operation.schema.raw_schema["info"]["title"].split()[1]
     requests_sent[(service, case.operation.label)] += 1
-    case.call_and_validate(headers=world.headers(role_of(case)), checks=CHECKS)
+    case.call_and_validate(headers=world.headers(role_of(case, world)), checks=CHECKS)
