@@ -68,10 +68,27 @@ class StockAdjustForm(forms.Form):
 
 @admin.register(StockRecord)
 class StockRecordAdmin(admin.ModelAdmin):
-    list_display = ["product_id", "sku", "on_hand", "reserved", "available", "updated_at"]
-    list_filter = [AvailabilityFilter, HasReservationsFilter, "updated_at"]
+    list_display = [
+        "product_id",
+        "sku",
+        "is_product_active",
+        "on_hand",
+        "reserved",
+        "available",
+        "updated_at",
+    ]
+    list_filter = [AvailabilityFilter, HasReservationsFilter, "is_product_active", "updated_at"]
     search_fields = ["sku", "=product_id"]
-    fields = ["product_id", "sku", "on_hand", "reserved", "available", "updated_at", "ledger"]
+    fields = [
+        "product_id",
+        "sku",
+        "is_product_active",
+        "on_hand",
+        "reserved",
+        "available",
+        "updated_at",
+        "ledger",
+    ]
     readonly_fields = fields
 
     # Records come from the products service's product-created events; levels change only

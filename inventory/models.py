@@ -23,6 +23,11 @@ class StockRecord(models.Model):
     # and an older one must not overwrite what a newer one wrote. The database default lets pods
     # of the previous release, which do not know this column, keep inserting during a rollout.
     product_version = models.BigIntegerField(default=0, db_default=0)
+    # Whether the catalog shows the product (its `is_active`, as of `product_version`): the
+    # public stock view answers only for products the catalog shows, as products does. True
+    # for rows older than this column (the database default, for pods of the previous release
+    # too) until the product's next event says otherwise.
+    is_product_active = models.BooleanField(default=True, db_default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -6,9 +6,15 @@ from inventory.errors import StockRecordNotFound
 from inventory.models import StockMovement, StockRecord
 
 
-def stock_get(*, product_id: int) -> StockRecord:
+def stock_get(*, product_id: int, include_hidden: bool = True) -> StockRecord:
+    """One product's stock record. Without `include_hidden`, a product the catalog hides is
+    `StockRecordNotFound` like an unknown id: the public view must not tell its SKU or
+    availability (nor that it exists) to anyone the catalog would answer 404."""
+    records = StockRecord.objects.all()
+    if not include_hidden:
+        records = records.filter(is_product_active=True)
     try:
-        return StockRecord.objects.get(product_id=product_id)
+        return records.get(product_id=product_id)
     except StockRecord.DoesNotExist:
         raise StockRecordNotFound() from None
 

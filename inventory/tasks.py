@@ -64,7 +64,8 @@ def stock_commit(message: CommitStock) -> None:
 
 @consumer(INVENTORY_PRODUCT_SYNC)
 def product_sync(message: ProductChanged) -> None:
-    """Make a product known to inventory (a stock record, 0 on hand) and keep its SKU current.
+    """Make a product known to inventory (a stock record, 0 on hand) and keep its SKU and
+    whether the catalog shows it current.
 
     Trigger: products created or changed a product (`ProductChanged`).
     Idempotency: the message id (inbox), the unique product id, and the product's `version`
@@ -72,4 +73,9 @@ def product_sync(message: ProductChanged) -> None:
     Retries: as every consumer: database errors until it is back, others up to
     SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
     """
-    services.product_sync(product_id=message.product_id, sku=message.sku, version=message.version)
+    services.product_sync(
+        product_id=message.product_id,
+        sku=message.sku,
+        version=message.version,
+        is_active=message.is_active,
+    )

@@ -22,6 +22,7 @@ ORDERS_PRODUCT_SYNC = "orders.product_sync"
 ORDERS_ORDER_RESERVE_CONFIRM = "orders.order_reserve_confirm"
 ORDERS_ORDER_RESERVE_REJECT = "orders.order_reserve_reject"
 USERS_NOTIFICATION_SEND = "users.notification_send"
+USERS_SSO_REVOKE = "users.sso_revoke"
 
 
 class ContractError(ValueError):
@@ -118,6 +119,20 @@ class SendNotification(Message):
     context: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class SsoRevoked(Message):
+    """A browser signed out on some service: its SSO cookie (see shop.sso), whose id is `jti`,
+    must open nothing any more, copies of it included. The users service, which vouches for
+    every cookie, remembers it until `expires_at` (seconds since the epoch, the cookie's `exp`),
+    after which the cookie is void anyway."""
+
+    task_names = (USERS_SSO_REVOKE,)
+
+    user_id: int
+    jti: str
+    expires_at: int
+
+
 # The kinds of email, and the context keys each one's template reads.
 NOTIFICATION_CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "welcome": (),
@@ -138,6 +153,7 @@ MESSAGES_BY_TASK: dict[str, type[Message]] = {
         ReleaseStock,
         CommitStock,
         SendNotification,
+        SsoRevoked,
     )
     for task_name in message.task_names
 }

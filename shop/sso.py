@@ -7,6 +7,12 @@ passwords. So it vouches for the browser once, in a token any service can check 
 key (like an access token), and each service turns that into a session of its own. The cookie,
 not those sessions, is the sign-in: when it goes (signing out anywhere deletes it) or runs out,
 every session it opened ends at its next request.
+
+A copy of the cookie must not outlive the sign-in either. The users service vouches for it on
+every request: the gateway asks it, for each request that carries the cookie, whether the
+sign-in still stands (not signed out anywhere, the account active and still as much staff as
+the cookie says), and passes the cookie on only if it does (deploy/nginx/shop.conf.template,
+users.views.sso_check). Signing out on any service tells the users service (`SsoRevoked`).
 """
 
 from dataclasses import dataclass
@@ -28,6 +34,9 @@ from django.views.generic import RedirectView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
+
+from shop.contract import SsoRevoked
+from shop.messaging.outbox import outbox_enqueue
 
 # Set in a session that the SSO cookie opened, so that the session ends with the cookie. A
 # session opened otherwise (`force_login` in tests) is left alone.
@@ -58,11 +67,14 @@ class SsoClaims:
     username: str
     is_staff: bool
     is_superuser: bool
+    # The cookie's own id and expiry (seconds since the epoch): what a sign-out names.
+    jti: str
+    expires_at: int
 
 
 def sso_claims(raw: str) -> SsoClaims | None:
     """The claims of a valid SSO token; None for anything else (none at all, forged, expired,
-    another kind of token, claims missing)."""
+    another kind of token, claims missing, revoked)."""
     if not raw:
         return None
     try:
@@ -72,10 +84,12 @@ def sso_claims(raw: str) -> SsoClaims | None:
             username=str(token["username"]),
             is_staff=token.get("is_staff") is True,
             is_superuser=token.get("is_superuser") is True,
+            jti=str(token[api_settings.JTI_CLAIM]),
+            expires_at=int(token["exp"]),
         )
     except (TokenError, KeyError, TypeError, ValueError):
         return None
-    return claims if claims.username else None
+    return claims if claims.username and claims.jti else None
 
 
 def sso_cookie_set(response: HttpResponseBase, *, token: str, max_age_seconds: int) -> None:
@@ -136,6 +150,12 @@ def sso_shadow_user_sync(*, claims: SsoClaims) -> AbstractUser:
             changed.append("password")
         if changed:
             user.save(update_fields=changed)
+        if not created:
+            # An adopted local row (or a shadow someone granted rights to in this admin) keeps
+            # no groups or permissions of its own: the claims are all the authority it has, so
+            # an account demoted on the users service is not left with rights granted here.
+            user.groups.clear()
+            user.user_permissions.clear()
     if created:
         _move_id_sequence_past_shadows(user_model)
     return user
@@ -223,9 +243,16 @@ class UsersLoginRedirectView(RedirectView):
 
 class SsoLogoutView(auth_views.LogoutView):
     """Django's logout, plus the end of the SSO cookie: signing out on one service signs the
-    browser out of every one (each ends its session at its next request)."""
+    browser out of every one (each ends its session at its next request), and the users service
+    is told that the cookie ended, so that a copy of it opens nothing either."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        claims = sso_claims(request.COOKIES.get(settings.SHOP_SSO_COOKIE_NAME, ""))
+        if claims is not None:
+            with transaction.atomic():
+                outbox_enqueue(
+                    SsoRevoked(user_id=claims.user_id, jti=claims.jti, expires_at=claims.expires_at)
+                )
         response = super().post(request, *args, **kwargs)
         sso_cookie_delete(response)
         return response

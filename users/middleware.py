@@ -1,6 +1,7 @@
 """The users service's side of the single sign-on middleware (see shop.sso)."""
 
 from shop.sso import SingleSignOnMiddleware, SsoClaims
+from users import services
 from users.models import User
 
 
@@ -10,8 +11,11 @@ class UsersSingleSignOnMiddleware(SingleSignOnMiddleware):
     another service, or run out) as everywhere else."""
 
     def is_current(self, user: User, claims: SsoClaims) -> bool:
-        # The account is the truth; its claims may lag behind it.
-        return True
+        # The account is the truth; its claims may lag behind it. A cookie signed out on some
+        # service ends the session it opened here too, even when reaching this service directly.
+        return not services.sso_signed_out(jti=claims.jti)
 
     def user_for(self, claims: SsoClaims) -> User | None:
+        if services.sso_signed_out(jti=claims.jti):
+            return None
         return User.objects.filter(pk=claims.user_id, is_active=True).first()

@@ -36,3 +36,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class SsoRevocation(models.Model):
+    """A browser sign-in (SSO cookie, see shop.sso) that ended before its cookie runs out: it
+    signed out on some service. The gateway asks this service about every request that carries
+    a cookie (users.views.sso_check), so a copy of it opens nothing from then on.
+
+    Kept until `expires_at` (seconds since the epoch, the cookie's `exp`): a row past it names
+    a cookie that is void anyway, and goes.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    user_id = models.BigIntegerField()
+    expires_at = models.BigIntegerField(db_index=True)
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"sign-in {self.jti} of user {self.user_id}"

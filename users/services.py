@@ -1,5 +1,6 @@
 """Accounts and tokens: registering, signing in, refreshing, signing out, changing one's details."""
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,13 +17,13 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from shop.contract import SendNotification
+from shop.contract import SendNotification, SsoRevoked
 from shop.errors import InvalidInput, Unauthenticated
 from shop.messaging.outbox import outbox_enqueue
-from shop.sso import SsoToken
+from shop.sso import SsoClaims, SsoToken
 from users.errors import SignInLocked
 from users.lockout import lockout_retry_after_seconds
-from users.models import User
+from users.models import SsoRevocation, User
 
 USERNAME_TAKEN = "A user with that username already exists."
 USERNAME_MIXED_SCRIPT = (
@@ -206,3 +207,48 @@ def _taken_errors(*, username: str, email: str) -> dict[str, list[str]]:
     if User.objects.filter(email__iexact=email).exists():
         errors["email"] = [EMAIL_TAKEN]
     return errors
+
+
+def sso_revocation_record(*, revocation: SsoRevoked) -> None:
+    """Remember that the SSO cookie `revocation.jti` signed out (see `sso_sign_in_stands`).
+
+    Idempotent: the unique `jti` makes a second delivery a no-op. Also forgets the sign-outs
+    whose cookies have run out since, so that the table holds only live cookies' ids.
+    """
+    now = int(time.time())
+    SsoRevocation.objects.filter(expires_at__lt=now).delete()
+    if revocation.expires_at >= now:
+        SsoRevocation.objects.bulk_create(
+            [
+                SsoRevocation(
+                    jti=revocation.jti,
+                    user_id=revocation.user_id,
+                    expires_at=revocation.expires_at,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def sso_signed_out(*, jti: str) -> bool:
+    """Whether the SSO cookie with this id signed out on some service."""
+    return SsoRevocation.objects.filter(jti=jti).exists()
+
+
+def sso_sign_in_stands(*, claims: SsoClaims) -> bool:
+    """Whether a valid SSO cookie with these claims still signs its browser in: it was not
+    signed out anywhere, and its account is active and has at least the staff rights the
+    cookie claims (an account deactivated or demoted since loses every sign-in at once).
+    A cookie of an account that has more rights now stands: the services follow its claims,
+    and its next sign-in brings the new ones."""
+    if sso_signed_out(jti=claims.jti):
+        return False
+    account = (
+        User.objects.filter(pk=claims.user_id, is_active=True)
+        .values_list("is_staff", "is_superuser")
+        .first()
+    )
+    if account is None:
+        return False
+    is_staff, is_superuser = account
+    return (is_staff or not claims.is_staff) and (is_superuser or not claims.is_superuser)

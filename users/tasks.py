@@ -1,7 +1,8 @@
 """Celery entry points of the users service: thin, each calls one service."""
 
-from shop.contract import USERS_NOTIFICATION_SEND, SendNotification
+from shop.contract import USERS_NOTIFICATION_SEND, USERS_SSO_REVOKE, SendNotification, SsoRevoked
 from shop.messaging.consumer import consumer
+from users import services
 from users.notifications import notification_send
 
 
@@ -18,3 +19,15 @@ def notification_send_task(message: SendNotification) -> None:
     covers an unreachable mail server, and an unknown kind, which dies after those retries.
     """
     notification_send(user_id=message.user_id, kind=message.kind, context=message.context)
+
+
+@consumer(USERS_SSO_REVOKE)
+def sso_revoke(message: SsoRevoked) -> None:
+    """Remember a browser sign-in (SSO cookie) that ended, so that the gateway lets no copy
+    of the cookie through any more (see `sso_check`).
+
+    Trigger: a browser signed out on any service (`SsoRevoked`). Idempotency: the message id
+    (inbox) and the unique `jti`. Retries: as every consumer: database errors until it is back,
+    others up to SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
+    """
+    services.sso_revocation_record(revocation=message)

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
-from shop.sso import SESSION_KEY, sso_cookie_set
+from shop.sso import SESSION_KEY, sso_claims, sso_cookie_set
 from users import services
 from users.lockout import lockout_retry_after_seconds
 from users.models import User
@@ -103,3 +104,23 @@ class AdminSsoLoginView(SsoLoginView):
         if not context[REDIRECT_FIELD_NAME]:
             context[REDIRECT_FIELD_NAME] = self.get_default_redirect_url()
         return context
+
+
+# Asked by the gateway only (its `auth_request`, deploy/nginx/shop.conf.template), which routes
+# no client to it; it tells nothing but whether the cookie handed to it still stands.
+SSO_CHECK_PATH = "internal/sso-check"
+SSO_CHECK_TOKEN_HEADER = "X-Shop-Sso-Token"  # noqa: S105 (a header name)
+SSO_CHECK_ANSWER_HEADER = "X-Shop-Sso"
+
+
+@never_cache
+@require_GET
+def sso_check(request: HttpRequest) -> HttpResponse:
+    """Whether the SSO cookie the gateway hands over (in X-Shop-Sso-Token) still signs a
+    browser in: 204 with `X-Shop-Sso: ok` if so, `ended` if not (forged, expired, signed out,
+    the account deactivated or demoted). The gateway passes the cookie on only after an `ok`."""
+    claims = sso_claims(request.headers.get(SSO_CHECK_TOKEN_HEADER, ""))
+    stands = claims is not None and services.sso_sign_in_stands(claims=claims)
+    response = HttpResponse(status=204)
+    response[SSO_CHECK_ANSWER_HEADER] = "ok" if stands else "ended"
+    return response

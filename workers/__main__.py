@@ -22,6 +22,13 @@ def main(argv: list[str]) -> None:
     # No health check query before each task, whatever the web processes' setting: a task that
     # finds its connection broken fails, is retried, and gets a new one.
     os.environ["DJANGO_CONN_HEALTH_CHECKS"] = "false"
+    # The threads pool cannot interrupt a task at its time limit; a statement that waits longer
+    # than the soft limit (a lock held elsewhere, say) fails instead, and the task is retried.
+    if role == "worker":
+        os.environ.setdefault(
+            "DJANGO_STATEMENT_TIMEOUT_SECONDS",
+            os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", "30"),
+        )
 
     import django
 

@@ -6,6 +6,7 @@ var/broker/, so nothing needs installing. Set `USERS_DATABASE_URL`, `PRODUCTS_DA
 RabbitMQ instead, as in production.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,19 +16,61 @@ from pathlib import Path
 
 from deploy.local.stack import ROOT, Stack, StackConfig, embedded_defaults
 
-GATEWAY_PORT = 8000
-# Behind the gateway; reachable directly on 127.0.0.1 only, for debugging.
-PORTS = {"users": 8001, "products": 8002, "orders": 8003, "inventory": 8004}
+# The gateway's port, and the services' after it (8001-8004), reachable directly on 127.0.0.1
+# only, for debugging. SHOP_RUN_PORT moves them all (a second shop next to a first one).
+GATEWAY_PORT = int(os.environ.get("SHOP_RUN_PORT", "8000"))
+PORTS = {
+    service: GATEWAY_PORT + offset
+    for offset, service in enumerate(("users", "products", "orders", "inventory"), start=1)
+}
+# What stops the shop: Ctrl-C, `kill` (a supervisor, `kill -- -PGID`) and a closing terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class StopRequested(Exception):
+    """A stop signal arrived."""
+
+
+class SignalHandler:
+    """The first stop signal interrupts whatever the runner does; every later one, while it
+    stops the shop, is ignored. The same signal often comes twice (a process group signalled:
+    make passes it on, and the runner gets it directly), and a second interruption in the
+    middle of stopping would leave the processes not yet stopped running."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        raise StopRequested(signal.Signals(signum).name)
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self)
 
 
 def main() -> int:
-    # `kill` or a closing terminal stops the shop as cleanly as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    env = run_environment(dict(os.environ), ROOT / "var")
+    handler = SignalHandler()
+    handler.install()
+    var_dir = Path(os.environ.get("SHOP_VAR_DIR", ROOT / "var"))
+    env = run_environment(dict(os.environ), var_dir)
     stack = Stack(
-        StackConfig(ports=PORTS, env=env, log_dir=ROOT / "var" / "log", gateway_port=GATEWAY_PORT)
+        StackConfig(ports=PORTS, env=env, log_dir=var_dir / "log", gateway_port=GATEWAY_PORT)
     )
+    try:
+        return run(stack, env)
+    except StopRequested:
+        return 0
+    finally:
+        # From here on no signal interrupts: stopping is bounded by itself (Stack.stop).
+        handler.stopping = True
+        step("stopping")
+        stack.stop()
 
+
+def run(stack: Stack, env: dict[str, str]) -> int:
     step("databases")
     subprocess.run(
         [sys.executable, "deploy/local/create_databases.py"], cwd=ROOT, env=env, check=True
@@ -53,9 +96,6 @@ def main() -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    finally:
-        step("stopping")
-        stack.stop()
 
 
 def run_environment(environ: dict[str, str], var_dir: Path) -> dict[str, str]:
@@ -69,7 +109,9 @@ def run_environment(environ: dict[str, str], var_dir: Path) -> dict[str, str]:
 
 
 def step(message: str) -> None:
-    print(f"==> {message}", flush=True)
+    # The terminal may be gone (SIGHUP): stopping must go on without it.
+    with contextlib.suppress(OSError):
+        print(f"==> {message}", flush=True)
 
 
 def print_urls(stack: Stack) -> None:

@@ -23,6 +23,9 @@ SERVICES = ("users", "products", "orders", "inventory")
 # Services with periodic tasks (CELERY_BEAT_SCHEDULE in their settings): one beat each.
 BEAT_SERVICES = ("orders",)
 READY_TIMEOUT_SECONDS = 60
+# How long the processes get to finish what they do (a worker its tasks, a web server its
+# requests) once asked to stop; then they are killed. README.md gives this bound.
+STOP_SECONDS = 20
 # What each kind of process logs once it is ready to work.
 READY_LINES = {"worker": b" ready.", "relay": b"relay started", "beat": b"beat: Starting"}
 
@@ -200,16 +203,24 @@ class Stack:
         process.wait(timeout=30)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for process in self.processes.values():
-            try:
+        """Stop every process within STOP_SECONDS plus a moment: SIGTERM to each one, which
+        stops its own children (gunicorn's and nginx's workers, a Celery prefork pool: signalled
+        directly as well, a prefork child dies and leaves its worker waiting for it), and
+        SIGKILL to whatever of its process group is left at the deadline, children that
+        outlived their parent included. Never raises for a process that is gone already."""
+        processes = list(self.processes.values())
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        for process in processes:
+            _signal_group(process, signal.SIGKILL)
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
         self.processes.clear()
 
     def running(self) -> bool:
@@ -238,3 +249,10 @@ class Stack:
                 return True
         except OSError:
             return False
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    # Each process leads a group of its own (start_new_session): the group outlives a leader
+    # that exited before its children did.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)

@@ -40,12 +40,14 @@ TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 ADDRESS = "address"  # host:port, a bare port (listen only), [v6]:port or unix:/path
 PATH = "path"  # made absolute; spaces are fine
 DURATION = "duration"  # nginx's time syntax: 30s, 500ms, 1m
+ADDRESS_RANGES = "address ranges"  # comma-separated IPv4/IPv6 addresses or CIDR ranges
 RATE = "rate"  # requests per second: 2r/s (per second only: the 429's Retry-After says 1 second)
 COUNT = "count"  # a whole number: 20
 KIND_PATTERNS = {
     ADDRESS: re.compile(r"(unix:/[\w./-]+|[A-Za-z0-9._-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\]:\d{1,5})"),
     PATH: re.compile(r"[^\"\\$\x00-\x1f]+"),
     DURATION: re.compile(r"\d+(ms|s|m|h)?"),
+    ADDRESS_RANGES: re.compile(r"[0-9A-Fa-f:.]+(/\d{1,3})?(,[0-9A-Fa-f:.]+(/\d{1,3})?)*"),
     RATE: re.compile(r"[1-9]\d{0,6}r/s"),
     COUNT: re.compile(r"\d{1,7}"),
 }
@@ -113,8 +115,18 @@ PLACEHOLDERS = (
         "placements beyond the rate that one client address may send at once",
         default="20",
     ),
+    Placeholder(
+        "TRUSTED_PROXIES",
+        "--trusted-proxies",
+        ADDRESS_RANGES,
+        "the load balancer's address ranges (10.0.0.0/8,fd00::/8), whose X-Forwarded-For and "
+        "X-Forwarded-Proto the gateway believes; none by default: the peer is the client",
+        default="",
+    ),
 )
 BY_NAME = {placeholder.name: placeholder for placeholder in PLACEHOLDERS}
+# Filled in from TRUSTED_PROXIES, not given: the same ranges in two nginx syntaxes.
+DERIVED = ("REAL_IP_FROM", "TRUSTED_PROXY_GEO")
 
 
 class RenderError(ValueError):
@@ -129,13 +141,14 @@ def render_http(values: Mapping[str, str | os.PathLike[str]], template: str | No
     """
     text = TEMPLATE.read_text() if template is None else template
     filled = _checked_values(values)
+    filled |= _trusted_proxy_directives(filled.get("TRUSTED_PROXIES", ""))
     used = {
         name
         for line in text.splitlines()
         if not _is_comment(line)
         for name in PLACEHOLDER.findall(line)
     }
-    unknown = sorted(used - BY_NAME.keys())
+    unknown = sorted(used - BY_NAME.keys() - set(DERIVED))
     if unknown:
         raise RenderError(f"the template uses unknown placeholders: {_names(unknown)}")
     missing = sorted(used - filled.keys())
@@ -351,6 +364,18 @@ def _checked(what: str, kind: str, value: str) -> str:
     if not KIND_PATTERNS[kind].fullmatch(value):
         raise RenderError(f"{what}: {value!r} is not a valid {kind}")
     return value
+
+
+def _trusted_proxy_directives(ranges: str) -> dict[str, str]:
+    """`set_real_ip_from` directives and `geo` entries for the trusted ranges, each on one line
+    (nginx takes several directives on a line); a comment when there are none."""
+    if not ranges:
+        return {name: "# no trusted proxy: the connection's peer is the client" for name in DERIVED}
+    cidrs = ranges.split(",")
+    return {
+        "REAL_IP_FROM": " ".join(f"set_real_ip_from {cidr};" for cidr in cidrs),
+        "TRUSTED_PROXY_GEO": " ".join(f"{cidr} 1;" for cidr in cidrs),
+    }
 
 
 def _is_comment(line: str) -> bool:

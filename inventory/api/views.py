@@ -39,14 +39,15 @@ class StockDetailView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        description="Anyone sees what is available; staff also see on hand and reserved.",
+        description="Anyone sees what is available of a product the catalog shows (any other "
+        "is 404, as in the catalog); staff see every product, with on hand and reserved.",
         responses={
             200: StockOutputSerializer,
             404: NOT_FOUND,
         },
     )
     def get(self, request: Request, product_id: int) -> Response:
-        record = selectors.stock_get(product_id=product_id)
+        record = selectors.stock_get(product_id=product_id, include_hidden=request.user.is_staff)
         if request.user.is_staff:
             return Response(StockStaffOutputSerializer(record).data)
         return Response(StockPublicOutputSerializer(record).data)

@@ -1,12 +1,11 @@
 """Staff see what waits in the outbox and what died in the inbox, and can replay the dead."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from shop.messaging.consumer import inbox_replay
 from shop.messaging.models import InboxMessage, OutboxMessage
-from shop.messaging.outbox import outbox_replay
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,16 +56,11 @@ class InboxMessageAdmin(ReadOnlyAdmin):
         # Replaying is the one change staff may make to received messages.
         return request.user.has_perm("messaging.change_inboxmessage")
 
-    @admin.action(description="Replay the selected dead messages", permissions=["replay"])
+    @admin.action(
+        description="Replay the selected dead messages (each runs once more, under its own id)",
+        permissions=["replay"],
+    )
     def replay(self, request: HttpRequest, queryset: QuerySet[InboxMessage]) -> None:
-        replayed = 0
-        for inbox in queryset.filter(status=InboxMessage.Status.DEAD):
-            with transaction.atomic():
-                # Guarded, so a double click replays once.
-                claimed = InboxMessage.objects.filter(
-                    pk=inbox.pk, status=InboxMessage.Status.DEAD
-                ).update(status=InboxMessage.Status.REPLAYED)
-                if claimed:
-                    outbox_replay(task_name=inbox.task_name, payload=inbox.payload)
-                    replayed += claimed
+        dead = queryset.filter(status=InboxMessage.Status.DEAD).values_list("message_id", flat=True)
+        replayed = sum(inbox_replay(message_id=str(message_id)) for message_id in dead)
         self.message_user(request, f"{replayed} message(s) queued again.", messages.SUCCESS)

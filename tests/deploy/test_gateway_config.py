@@ -30,16 +30,20 @@ from tests.deploy.manifests import (
 )
 
 UPSTREAM_PORT = 8000
+CLUSTER_TRUSTED_PROXIES = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 CLUSTER_VALUES = {
     "LISTEN": "8080",
     **{f"{service.upper()}_UPSTREAM": f"{service}-web:{UPSTREAM_PORT}" for service in SERVICES},
     "STATIC_ROOT": "/srv/shop/static",
     "ACCESS_LOG": "/dev/stdout",
+    # The Ingress controller (TLS ends there) is somewhere in the cluster's private ranges.
+    "TRUSTED_PROXIES": CLUSTER_TRUSTED_PROXIES,
 }
 RENDER_COMMAND = (
     "python deploy/nginx/render.py --http-only --listen 8080 "
     + " ".join(f"--{service} {service}-web:{UPSTREAM_PORT}" for service in SERVICES)
-    + f" --static-root /srv/shop/static --output {ROUTES.relative_to(DOCKER.parents[1])}"
+    + f" --static-root /srv/shop/static --trusted-proxies {CLUSTER_TRUSTED_PROXIES}"
+    + f" --output {ROUTES.relative_to(DOCKER.parents[1])}"
 )
 
 

@@ -4,7 +4,8 @@ Each stand-in is a tiny HTTP server that answers with what it received (its name
 the path, the headers the gateway sets) and counts the requests. A query string tells it to
 misbehave: `?sleep=<seconds>` answers late, `?drop=1` reads the request and hangs up without an
 answer (a worker that died mid-request), `?status=<code>` answers with that status, and
-`?set_cookie=1` sets a cookie.
+`?set_cookie=1` sets a cookie. As the users service, it answers the gateway's sign-in check
+(`/internal/sso-check`) `ok` for SSO tokens that start with `live`.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class _EchoHandler(BaseHTTPRequestHandler):
             "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
             "x_request_start": self.headers.get_all("X-Request-Start"),
             "authorization": self.headers.get("Authorization"),
+            "cookie": self.headers.get("Cookie"),
+            "x_shop_sso_token": self.headers.get("X-Shop-Sso-Token"),
         }
         upstream.record(seen)
         query = parse_qs(urlsplit(self.path).query)
@@ -101,6 +104,10 @@ class _EchoHandler(BaseHTTPRequestHandler):
             self.send_response(int(query.get("status", ["200"])[0]))
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
+            if self.path == "/internal/sso-check":
+                # The users service's answer about an SSO cookie: tokens named `live...` stand.
+                token = self.headers.get("X-Shop-Sso-Token") or ""
+                self.send_header("X-Shop-Sso", "ok" if token.startswith("live") else "ended")
             if "set_cookie" in query:
                 self.send_header("Set-Cookie", "products_csrftoken=fresh; Path=/")
             self.send_header("X-Request-ID", "set-by-the-service")

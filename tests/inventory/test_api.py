@@ -1,11 +1,13 @@
 """The inventory API: who may call what, the shapes it answers and what it refuses."""
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
-from inventory import services
+from inventory import services, tasks
 from inventory.models import StockMovement
-from shop.contract import StockLine
+from shop.contract import ProductChanged, StockLine
 from tests.conftest import Caller
 from tests.inventory.factories import StockMovementFactory, StockRecordFactory
 from tests.inventory.snapshots import snapshot
@@ -369,3 +371,53 @@ def test_movements_show_the_order_sagas_changes_with_their_order_id(record, staf
         ("reservation", paid, 0, 2, "saga"),
     ]
     assert (results[0]["on_hand_after"], results[0]["reserved_after"]) == (8, 3)
+
+
+def _product_event(*, version: int, is_active: bool) -> None:
+    # As the products service publishes it, through inventory's consumer.
+    event = ProductChanged(
+        product_id=42,
+        version=version,
+        sku="SECRET-LAUNCH",
+        name="Not yet announced",
+        price="10.00",
+        currency="USD",
+        is_active=is_active,
+    )
+    result = tasks.product_sync.apply(kwargs=event.to_payload(), task_id=str(uuid.uuid4()))
+    assert result.successful(), result.traceback
+
+
+@pytest.mark.parametrize(
+    ("caller", "status"),
+    [("anonymous", 404), ("customer", 404), ("other_customer", 404), ("staff", 200)],
+)
+def test_stock_of_a_product_the_catalog_hides_is_404_except_to_staff(client_of, caller, status):
+    # given a product created hidden in the catalog, and stock for it
+    _product_event(version=1, is_active=False)
+    services.stock_adjust(product_id=42, delta=5, reason="delivery", actor="admin")
+
+    response = client_of(caller).get(DETAIL_URL)
+
+    assert response.status_code == status
+    if status == 404:
+        # the same answer as an unknown id: neither its SKU nor that it exists
+        assert response.json() == client_of(caller).get("/api/inventory/999/").json()
+        assert "SECRET-LAUNCH" not in response.content.decode()
+    else:
+        assert response.json()["sku"] == "SECRET-LAUNCH"
+
+
+def test_stock_follows_the_catalog_when_a_product_is_hidden_and_shown_again(anonymous):
+    _product_event(version=1, is_active=True)
+    assert anonymous.get(DETAIL_URL).status_code == 200
+
+    _product_event(version=2, is_active=False)
+    assert anonymous.get(DETAIL_URL).status_code == 404
+
+    # an older event arriving late does not show it again
+    _product_event(version=1, is_active=True)
+    assert anonymous.get(DETAIL_URL).status_code == 404
+
+    _product_event(version=3, is_active=True)
+    assert anonymous.get(DETAIL_URL).status_code == 200

@@ -1,9 +1,11 @@
 """A browser signed in on the users service (its SSO cookie) uses this service's admin and
 browsable API as a local shadow of the account, whose id is the account's id."""
 
+import jwt
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
@@ -283,3 +285,41 @@ def test_sso_token_is_no_bearer_token():
 
     assert response.status_code == 401
     assert not Product.objects.exists()
+
+
+def test_adopted_local_row_loses_its_groups_and_permissions():
+    # given a local row with rights of its own, granted in this admin before the sign-on
+    local = User.objects.create_user(username="old-editor", password="local password")
+    change_product = Permission.objects.get(codename="change_product")
+    editors = Group.objects.create(name="editors")
+    editors.permissions.add(change_product)
+    local.groups.add(editors)
+    local.user_permissions.add(Permission.objects.get(codename="add_product"))
+
+    # when the account with its id, a customer, signs in here
+    browser(sso_token(user_id=local.pk, username="alice")).get("/api/products/")
+
+    # then the shadow has only the claims' authority: none
+    shadow = User.objects.get(pk=local.pk)
+    assert list(shadow.groups.all()) == []
+    assert list(shadow.user_permissions.all()) == []
+    assert not shadow.has_perm("products.change_product")
+    assert not shadow.has_perm("products.add_product")
+
+
+@pytest.mark.parametrize("logout", ["/admin/products/logout/", "/api/browser/products/logout/"])
+def test_signing_out_here_tells_the_users_service_which_cookie_ended(logout):
+    from shop.contract import USERS_SSO_REVOKE, SsoRevoked
+    from shop.messaging.models import OutboxMessage
+
+    cookie = staff_cookie()
+    client = browser(cookie)
+    client.get("/admin/products/")
+
+    client.post(logout)
+
+    (row,) = OutboxMessage.objects.filter(task_name=USERS_SSO_REVOKE)
+    claims = jwt.decode(cookie, options={"verify_signature": False})
+    assert SsoRevoked.from_payload(row.payload) == SsoRevoked(
+        user_id=STAFF_ID, jti=claims["jti"], expires_at=claims["exp"]
+    )

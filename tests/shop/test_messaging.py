@@ -6,7 +6,9 @@ import uuid
 import pytest
 from celery import Celery
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from kombu import Connection, Queue
 
 from shop.contract import INVENTORY_STOCK_COMMIT, CommitStock, ReleaseStock, StockRejected
@@ -203,3 +205,63 @@ def test_a_committed_outbox_row_wakes_the_listening_relay_and_an_uncommitted_one
         assert connection.vendor == "postgresql"
     finally:
         wake.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replayed_dead_message_keeps_its_id_and_runs_exactly_once_more(settings, client):
+    # given a message that died, whose handler keys its effect on the message id (an email
+    # sent once per message), as delivered by the real broker
+    settings.SHOP_MESSAGE_MAX_DELIVERIES = 2
+    queue_name = f"test-replay-{uuid.uuid4().hex[:8]}"
+    task_name = f"{queue_name}.stock_commit"
+    message_id = str(uuid.uuid4())
+    payload = CommitStock(order_id="o-dead").to_payload()
+    emails_sent: list[str] = []
+
+    def run(handler) -> InboxMessage.Status:
+        try:
+            return consume(
+                message_id=message_id,
+                task_name=task_name,
+                payload=payload,
+                message_class=CommitStock,
+                handler=handler,
+            )
+        except RetryLater:
+            return InboxMessage.Status.RECEIVED
+
+    def broken(message) -> None:
+        raise RuntimeError("SMTP down")
+
+    def send_email(message) -> None:
+        emails_sent.append(message_id)
+
+    while run(broken) != InboxMessage.Status.DEAD:
+        pass
+    staff = get_user_model().objects.create_superuser("ops", password="unused-password")
+    client.force_login(staff)
+
+    # when staff replay it (twice, as a double click does), and the relay publishes it
+    changelist = reverse("admin:messaging_inboxmessage_changelist")
+    for _ in range(2):
+        response = client.post(changelist, {"action": "replay", "_selected_action": [message_id]})
+        assert response.status_code == 302
+    relay_app = celery_app(
+        broker_url=settings.CELERY_BROKER_URL, routes={task_name: {"queue": queue_name}}
+    )
+    with Connection(settings.CELERY_BROKER_URL) as connection:
+        queue = Queue(queue_name, routing_key=queue_name)
+        assert relay_pending(app=relay_app) == 1
+        published = queue(connection.default_channel).get(no_ack=True)
+        leftover = queue(connection.default_channel).get(no_ack=True)
+        queue(connection.default_channel).delete()
+
+    # then it is the same message, and it runs once more, however often it is delivered
+    assert leftover is None
+    assert published.headers["id"] == message_id
+    assert published.headers["task"] == task_name
+    assert run(send_email) == InboxMessage.Status.PROCESSED
+    assert run(send_email) == InboxMessage.Status.PROCESSED
+    assert emails_sent == [message_id]
+    inbox = InboxMessage.objects.get(message_id=message_id)
+    assert (inbox.status, inbox.deliveries) == (InboxMessage.Status.PROCESSED, 2)

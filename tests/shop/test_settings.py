@@ -112,3 +112,93 @@ def test_production_starts_with_a_secret_and_the_public_key_only(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "no-keys-here").exists()  # production never generates keys
+
+
+@pytest.fixture(scope="module")
+def production_key_files(tmp_path_factory) -> dict[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    folder = tmp_path_factory.mktemp("jwt")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private, public = folder / "private.pem", folder / "public.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return {"JWT_PUBLIC_KEY_FILE": str(public), "JWT_PRIVATE_KEY_FILE": str(private)}
+
+
+@pytest.mark.parametrize("service", ["users", "products", "orders", "inventory"])
+def test_production_settings_pass_the_deployment_checklist(service, production_key_files):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.pop("SHOP_SSO_COOKIE_SECURE", None)
+    env.update(
+        production_key_files,
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY="k3N!x9-q" * 7,
+    )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", service, "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_with_the_tls_redirect_plain_http_is_sent_to_https_but_probes_are_not(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    plain = client.get("/api/products/")
+    over_tls = client.get("/api/products/", headers={"X-Forwarded-Proto": "https"})
+
+    assert plain.status_code == 301
+    assert plain["Location"] == "https://testserver/api/products/"
+    assert over_tls.status_code == 200
+    for probe in ("/healthz", "/metrics"):
+        assert client.get(probe).status_code == 200, probe
+
+
+def test_a_statement_timeout_setting_cancels_a_statement_that_waits_longer():
+    """Workers set it (workers/__main__.py): the threads pool cannot stop a task at its time
+    limit, so a database wait may not outlast it."""
+    check = (
+        "import django; django.setup()\n"
+        "from django.db import connection, OperationalError\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])\n"
+        "    try:\n"
+        "        cursor.execute('SELECT pg_sleep(3)'); print('slept')\n"
+        "    except OperationalError as error: print(type(error.__cause__).__name__)\n"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="orders.settings",
+        DJANGO_STATEMENT_TIMEOUT_SECONDS="1",
+        ORDERS_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.stdout.split() == ["1s", "QueryCanceled"], result.stderr
