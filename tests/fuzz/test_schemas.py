@@ -11,12 +11,14 @@ so that a replay is the same request), and its answer must be:
 - a status code the operation documents (`status_code_conformance`);
 - a body that matches what the schema says for that status (`response_schema_conformance`).
 
-No operation is excluded. The path parameters and order lines are sometimes drawn from objects
-that exist (products, categories, users, orders), so that updates, deletions, payments and
-cancellations reach the code behind a found object and not only a 404. Destructive operations
-(deletions, stock adjustments, cancellations) are fuzzed too: this stack is the suite's own,
-and the module runs last in the suite (by name), after every test that needs its data.
-The schema endpoints themselves are not in the schemas (SERVE_INCLUDE_SCHEMA is off).
+No operation is excluded. The path parameters and some body fields (order lines, SKUs, slugs,
+parent categories, emails, cards) are sometimes drawn from objects that exist, so that updates,
+deletions, payments and cancellations reach the code behind a found object and not only a 404
+or a 400. Destructive operations (deletions, stock adjustments, cancellations, every staff-only
+write) are fuzzed too: the stack is this suite's own (conftest.py). The schema endpoints
+themselves are not in the schemas (SERVE_INCLUDE_SCHEMA is off). The sign-in and refresh
+endpoints mostly meet the gateway's limit (a burst of 10, then 1 a second per address): a
+documented 429, and what a client would meet too.
 """
 
 import json
