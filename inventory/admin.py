@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from inventory import services
 from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
 from inventory.services import MAX_ADJUSTMENT_UNITS
+from shop.admin import ReadOnlyAdmin, ReadOnlyInline
 from shop.errors import DomainError, InvalidInput
 
 LOW_STOCK_UNITS = 10
@@ -67,7 +68,7 @@ class StockAdjustForm(forms.Form):
 
 
 @admin.register(StockRecord)
-class StockRecordAdmin(admin.ModelAdmin):
+class StockRecordAdmin(ReadOnlyAdmin):
     list_display = [
         "product_id",
         "sku",
@@ -91,17 +92,9 @@ class StockRecordAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    # Records come from the products service's product-created events; levels change only
-    # through `stock_adjust` (and the order saga), so that every change is in the ledger.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
+    # Read-only: records come from the products service's product-created events; levels
+    # change only through `stock_adjust` (the action below) and the order saga, so that every
+    # change is in the ledger.
     def has_adjust_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("inventory.adjust_stockrecord")
 
@@ -176,7 +169,7 @@ class StockRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdmin):
     """The ledger, read-only: movements are never added, changed or deleted by hand."""
 
     list_display = [
@@ -196,32 +189,15 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ["stock_record__sku", "=stock_record__product_id", "=order_id", "actor"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReservationLineInline(admin.TabularInline):
+class ReservationLineInline(ReadOnlyInline):
     model = ReservationLine
     fields = ["product_id", "quantity"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdmin):
     """Reservations, read-only: only the order saga's messages create and move them."""
 
     list_display = ["order_id", "status", "reason", "created_at", "updated_at"]
@@ -231,15 +207,6 @@ class ReservationAdmin(admin.ModelAdmin):
     fields = ["order_id", "status", "reason", "created_at", "updated_at", "ledger"]
     readonly_fields = fields
     inlines = [ReservationLineInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="ledger")
     def ledger(self, reservation: Reservation) -> str:

@@ -6,23 +6,9 @@ from django.http import HttpRequest
 
 from orders.models import CatalogProduct, Order, OrderLine, OrderStatusChange, Payment
 from orders.services import order_cancel
+from shop.admin import ReadOnlyAdmin, ReadOnlyInline
 from shop.auth import Principal
 from shop.errors import DomainError
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -62,7 +48,7 @@ def staff_principal(request: HttpRequest) -> Principal:
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ("id", "username", "user_id", "status", "total", "currency", "created_at")
     list_filter = ("status", "created_at")
     # `id` with icontains matches a pasted prefix of the UUID as well as the whole one.
@@ -84,17 +70,9 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = (OrderLineInline, PaymentInline, OrderStatusChangeInline)
     actions = ("cancel_selected",)
 
-    # Prices and totals are what the customer agreed to, and a status changed by hand would
-    # skip releasing or committing stock; orders are only ever written by orders.services.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
-
+    # Read-only: prices and totals are what the customer agreed to, and a status changed by
+    # hand would skip releasing or committing stock; orders are only ever written by
+    # orders.services (cancelling included, through the action below).
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.cancel_order")
 
@@ -118,7 +96,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(CatalogProduct)
-class CatalogProductAdmin(admin.ModelAdmin):
+class CatalogProductAdmin(ReadOnlyAdmin):
     """The copy kept from the products service's events: changed there, never here."""
 
     list_display = ("product_id", "sku", "name", "price", "currency", "is_active", "version")
@@ -135,16 +113,3 @@ class CatalogProductAdmin(admin.ModelAdmin):
         "updated_at",
     )
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: CatalogProduct | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: CatalogProduct | None = None
-    ) -> bool:
-        return False

@@ -30,6 +30,10 @@ def service_urlpatterns(
     browser there. Logging out anywhere ends the SSO cookie.
     """
     schema_name = f"schema-{service}"
+    # One admin site per process, named for the service it administers.
+    admin.site.site_header = f"The shop · {service} admin"
+    admin.site.site_title = f"The shop · {service}"
+    admin.site.index_title = f"{service.capitalize()} administration"
     if admin_login_view is None:
         admin_login_view = UsersLoginRedirectView.as_view(
             login_url=settings.SHOP_SSO_ADMIN_LOGIN_URL, default_next_url_name="admin:index"
