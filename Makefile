@@ -7,7 +7,7 @@ SERVICES := users products orders inventory
 PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
-	test-shop test-gateway test-deploy test-saga test-e2e nginx chromium kubectl
+	test-shop test-gateway test-deploy test-saga test-e2e test-fuzz nginx chromium kubectl
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Django 5.2 LTS)"'
@@ -54,7 +54,7 @@ run: venv nginx
 	$(PY) -m deploy.local.run
 
 test: venv nginx chromium kubectl lint imports databases migrations-check \
-	$(addprefix test-,$(SERVICES)) test-shop test-gateway test-deploy test-saga test-e2e
+	$(addprefix test-,$(SERVICES)) test-shop test-gateway test-deploy test-saga test-e2e test-fuzz
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -86,6 +86,10 @@ test-deploy: venv nginx kubectl
 # The whole shop through the gateway, as a client and a browser see it.
 test-e2e: venv nginx chromium
 	$(PYTEST) tests/e2e --ds=orders.settings
+
+# Every service's OpenAPI schema fuzzed (Schemathesis) through the gateway of the real stack.
+test-fuzz: venv nginx
+	$(PYTEST) tests/fuzz --ds=orders.settings
 
 # The real stack (gunicorn, Celery workers, relays, beat) on PostgreSQL and RabbitMQ.
 test-saga: venv

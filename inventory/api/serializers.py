@@ -61,3 +61,16 @@ class StockMovementOutputSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class StockOutputSerializer(serializers.Serializer):
+    """The schema of `GET /api/inventory/{product_id}/`, whose answer is the public or the staff
+    shape by caller: one object with `on_hand` and `reserved` optional, since the staff shape
+    is the public one plus those two (documented as `oneOf` the two, a staff answer matches
+    both, which `oneOf` forbids)."""
+
+    product_id = serializers.IntegerField(read_only=True)
+    sku = serializers.CharField(read_only=True)
+    available = serializers.IntegerField(read_only=True)
+    on_hand = serializers.IntegerField(required=False, help_text="Staff only.")
+    reserved = serializers.IntegerField(required=False, help_text="Staff only.")

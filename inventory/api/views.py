@@ -1,11 +1,7 @@
 """The inventory API: thin views over `inventory.selectors` and `inventory.services`."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    PolymorphicProxySerializer,
-    extend_schema,
-)
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,6 +13,7 @@ from inventory.api.serializers import (
     StockAdjustInputSerializer,
     StockListInputSerializer,
     StockMovementOutputSerializer,
+    StockOutputSerializer,
     StockPublicOutputSerializer,
     StockStaffOutputSerializer,
 )
@@ -45,11 +42,7 @@ class StockDetailView(APIView):
         description="Anyone sees what is available of a product the catalog shows (any other "
         "is 404, as in the catalog); staff see every product, with on hand and reserved.",
         responses={
-            200: PolymorphicProxySerializer(
-                component_name="Stock",
-                serializers=[StockPublicOutputSerializer, StockStaffOutputSerializer],
-                resource_type_field_name=None,
-            ),
+            200: StockOutputSerializer,
             404: NOT_FOUND,
         },
     )

@@ -84,6 +84,11 @@ class OrderListView(generics.ListAPIView):
                 description="Idempotency-Key reused with another body; or the customer holds "
                 "the most open orders, or units of a product in them, one customer may.",
             ),
+            429: OpenApiResponse(
+                ErrorOutputSerializer,
+                description="Too many placements from this address (the gateway's limit); "
+                "nothing was recorded; retry after `Retry-After` seconds.",
+            ),
             503: OpenApiResponse(
                 ErrorOutputSerializer,
                 description="Overloaded: nothing was recorded; retry after `Retry-After` seconds.",

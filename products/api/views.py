@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import quote_etag
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
@@ -235,7 +235,10 @@ class CategoryDetailView(GenericAPIView):
         return self._update(request, partial=True)
 
     @extend_schema(
-        responses={204: None},
+        responses={
+            204: None,
+            409: OpenApiResponse(description="It has subcategories; nothing was deleted."),
+        },
         description="Its products stay, without a category. Refused (409) while it has "
         "subcategories.",
     )

@@ -102,8 +102,15 @@ def test_a_search_of_more_than_ten_terms_is_a_400(shop):
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/%2e%2e/metrics", 400), ("/api/users/a%00b/", 400), ("/api/" + "a" * 9000, 414)],
-    ids=["above_the_root", "nul", "too_long"],
+    [
+        ("/%2e%2e/metrics", 400),
+        ("/api/users/a%00b/", 400),
+        ("/api/" + "a" * 9000, 414),
+        # Above gunicorn's 4094-byte request line and below nginx's default 8 KB buffer: once
+        # passed on, it was gunicorn's own HTML 414 (found by tests/e2e/test_schema_fuzz.py).
+        ("/api/products/?search=" + "a" * 5000, 414),
+    ],
+    ids=["above_the_root", "nul", "too_long", "longer_than_gunicorn_takes"],
 )
 def test_a_request_line_the_gateway_refuses_is_json(shop, path, status):
     code, content_type, body = raw_get(shop.stack.gateway_url, path)

@@ -127,6 +127,8 @@ BAD_REQUEST_LINES = [
     ("/api/users/a%00b/", 400),
     ("/%00", 400),
     ("/api/orders/" + "a" * 9000, 414),
+    # Longer than gunicorn's request line (4094 bytes), which would answer it in HTML.
+    ("/api/orders/?q=" + "a" * 5000, 414),
 ]
 
 

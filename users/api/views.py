@@ -70,7 +70,15 @@ class TokenRefreshView(PublicEndpoint):
     throttle_classes = (SharedScopedRateThrottle,)
     throttle_scope = "login"
 
-    @extend_schema(request=RefreshTokenInputSerializer, responses={200: TokenPairOutputSerializer})
+    @extend_schema(
+        request=RefreshTokenInputSerializer,
+        responses={
+            200: TokenPairOutputSerializer,
+            401: OpenApiResponse(
+                description="Not a valid refresh token: expired, rotated or logged out."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = RefreshTokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
