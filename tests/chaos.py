@@ -271,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=4, help="customer actions per second")
     parser.add_argument("--ttl", type=int, default=8, help="reservation TTL in seconds")
     arguments = parser.parse_args(argv)
+    # Stopped by a signal, it still stops every server it started (the `finally` blocks).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orders.settings")
     import django
 

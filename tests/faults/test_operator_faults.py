@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from deploy.local.stack import ROOT
 from tests.harness import connect, wait_for
@@ -426,3 +427,57 @@ def test_every_message_delivered_twice_ends_as_a_clean_run(shop):
         for service in ("orders", "inventory")
     )
     assert duplicated > 5
+
+
+def liveness_probe(shop, service: str) -> list[str]:
+    """The worker's liveness command as its Kubernetes manifest gives it."""
+    manifest = ROOT / "deploy" / "k8s" / "base" / service / "worker.yaml"
+    (deployment,) = [
+        doc
+        for doc in yaml.safe_load_all(manifest.read_text())
+        if doc and doc["kind"] == "Deployment"
+    ]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container["livenessProbe"]["exec"]["command"]
+
+
+def run_in_pod(shop, service: str, command: list[str]) -> int:
+    """`command` as the worker's pod would run it: its environment, its host name."""
+    env = {
+        **shop.stack.config.env,
+        "DJANGO_SETTINGS_MODULE": f"{service}.settings",
+        "HOSTNAME": socket.gethostname(),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, timeout=60).returncode
+
+
+def test_a_worker_alive_but_not_consuming_fails_its_liveness_probe(shop, customer):
+    product_id = shop.new_product(stock=5)
+    probe = liveness_probe(shop, "inventory")
+    node = f"inventory@{socket.gethostname()}"
+    control = [sys.executable, "-m", "celery", "-A", "workers.app", "control"]
+    ping_only = [sys.executable, "-m", "celery", "-A", "workers.app", "inspect", "ping",
+                 "--destination", node, "--timeout", "10"]  # fmt: skip
+    assert run_in_pod(shop, "inventory", probe) == 0
+    cancel = [*control, "cancel_consumer", "inventory", "--destination", node]
+    assert run_in_pod(shop, "inventory", cancel) == 0
+    try:
+        order = shop.place(customer, [{"product_id": product_id, "quantity": 1}])
+        time.sleep(2)
+        while_cancelled = shop.order(customer, order["id"])["status"]
+        pinged = run_in_pod(shop, "inventory", ping_only)
+        probed = run_in_pod(shop, "inventory", probe)
+    finally:
+        resume = [*control, "add_consumer", "inventory", "--destination", node]
+        run_in_pod(shop, "inventory", resume)
+    settled = shop.wait_status(customer, order["id"], "awaiting_payment", timeout=15)
+
+    # Its main loop runs (the ping answers) but it takes no message: only the probe that asks
+    # for its queues sees it.
+    assert while_cancelled == "pending"
+    assert pinged == 0
+    assert probed != 0
+    assert settled["status"] == "awaiting_payment"
+    assert run_in_pod(shop, "inventory", probe) == 0
+    assert_invariants(shop, [order["id"]])
