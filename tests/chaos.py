@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.harness import FAULT_ENV, RabbitNode, Shop, connect, running_shop
+from tests.harness import CUSTOMER_PASSWORD, FAULT_ENV, RabbitNode, Shop, connect, running_shop
 from tests.invariants import redeliveries, violations, wait_quiescent
 from workers.app import app as celery_app
 
@@ -35,7 +35,9 @@ class Traffic:
 
     def __init__(self, shop: Shop, rng: random.Random, products: list[int], rate: float) -> None:
         self.shop, self.rng, self.products, self.rate = shop, rng, products, rate
-        self.tokens = [shop.new_customer() for _ in range(20)]
+        self.usernames = [shop.register_customer() for _ in range(20)]
+        # Signed in again when an access token expires (a long run outlives it).
+        self.tokens = {name: self.sign_in(name) for name in self.usernames}
         self.accepted: list[str] = []
         self.to_follow: list[tuple[str, str, str]] = []  # token, order id, what to do
         self.answers: Counter = Counter()
@@ -43,9 +45,31 @@ class Traffic:
         self.stopping = threading.Event()
         self.lock = threading.Lock()
 
-    def call(self, method: str, path: str, token: str, json: dict | None = None):
+    def sign_in(self, username: str) -> str:
+        """A fresh access token, waiting out the gateway's sign-in limit (one address here)."""
+        for _ in range(60):
+            response = self.shop.api.call(
+                "POST",
+                "users",
+                "/api/auth/token/",
+                json={"username": username, "password": CUSTOMER_PASSWORD},
+            )
+            if response.status_code != 429:
+                response.raise_for_status()
+                return response.json()["access"]
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+        raise RuntimeError(f"could not sign {username} in")
+
+    def call(self, method: str, path: str, username: str, json: dict | None = None):
         try:
-            response = self.shop.api.call(method, "orders", path, token=token, json=json)
+            response = self.shop.api.call(
+                method, "orders", path, token=self.tokens[username], json=json
+            )
+            if response.status_code == 401:
+                self.tokens[username] = self.sign_in(username)
+                response = self.shop.api.call(
+                    method, "orders", path, token=self.tokens[username], json=json
+                )
         except OSError as error:
             self.answers["no answer"] += 1
             self.server_errors.append(f"{method} {path}: {error!r}")
@@ -66,7 +90,7 @@ class Traffic:
     def step(self) -> None:
         with self.lock:
             follow = self.to_follow.pop(0) if self.to_follow and self.rng.random() < 0.5 else None
-            token = self.rng.choice(self.tokens)
+            token = self.rng.choice(self.usernames)
             items = [
                 {"product_id": product_id, "quantity": self.rng.randint(1, 3)}
                 for product_id in self.rng.sample(self.products, self.rng.randint(1, 2))

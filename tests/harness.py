@@ -346,6 +346,10 @@ class Shop:
 
     def new_customer(self) -> str:
         """Register a fresh customer through the API and return an access token."""
+        return self.api.token(self.register_customer(), CUSTOMER_PASSWORD)
+
+    def register_customer(self) -> str:
+        """Register a fresh customer (password CUSTOMER_PASSWORD); return the username."""
         username = f"customer{next(_sequence)}-{uuid.uuid4().hex[:6]}"
         response = self.api.call(
             "POST",
@@ -358,7 +362,7 @@ class Shop:
             },
         )
         assert response.status_code == 201, response.text
-        return self.api.token(username, CUSTOMER_PASSWORD)
+        return username
 
     def new_product(self, *, price: str = "10.00", stock: int = 0) -> int:
         """Create a product as staff; wait until inventory and orders know it; stock it."""
