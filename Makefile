@@ -7,7 +7,8 @@ SERVICES := users products orders inventory
 PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
-	test-shop test-gateway test-deploy test-saga test-e2e test-fuzz nginx chromium kubectl
+	test-shop test-gateway test-deploy test-saga test-e2e test-fuzz test-faults test-chaos nginx \
+	chromium kubectl
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Django 5.2 LTS)"'
@@ -54,7 +55,8 @@ run: venv nginx
 	$(PY) -m deploy.local.run
 
 test: venv nginx chromium kubectl lint imports databases migrations-check \
-	$(addprefix test-,$(SERVICES)) test-shop test-gateway test-deploy test-saga test-e2e test-fuzz
+	$(addprefix test-,$(SERVICES)) test-shop test-gateway test-deploy test-saga test-e2e test-fuzz \
+	test-faults test-chaos
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -94,6 +96,26 @@ test-fuzz: venv nginx
 # The real stack (gunicorn, Celery workers, relays, beat) on PostgreSQL and RabbitMQ.
 test-saga: venv
 	$(PYTEST) tests/saga --ds=orders.settings
+
+# What an operator meets (the RabbitMQ server restarted, a database away, a relay killed
+# between publish and sent...), each case ending on the invariants; on a RabbitMQ server of
+# the suite's own (Debian's rabbitmq-server), never the machine's.
+test-faults: venv nginx rabbitmq-server
+	$(PYTEST) tests/faults --ds=orders.settings
+
+# Traffic with every fault at random moments, then the invariants: two minutes with a fixed
+# seed; a longer run is `make test-chaos CHAOS_SECONDS=600` (or another CHAOS_SEED).
+CHAOS_SECONDS ?= 120
+CHAOS_SEED ?= 20261202
+test-chaos: venv nginx rabbitmq-server
+	$(PY) -m tests.chaos --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED)
+
+RABBITMQ_SERVER := $(shell ls /usr/lib/rabbitmq/bin/rabbitmq-server 2>/dev/null)
+.PHONY: rabbitmq-server
+rabbitmq-server:
+ifeq ($(RABBITMQ_SERVER),)
+	$(call apt_install,rabbitmq-server)
+endif
 
 # Re-pin every dependency to the newest release pyproject.toml allows.
 lock:

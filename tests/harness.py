@@ -5,8 +5,10 @@ import contextlib
 import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +31,18 @@ RABBITMQ = ("127.0.0.1", 5672)
 # far faster than any one shopper: the gateway's placement limit is raised out of their way
 # (tests/gateway checks the limit itself).
 UNLIMITED_PLACEMENTS = {"PLACEMENT_RATE": "100000r/s", "PLACEMENT_BURST": "100000"}
+# What the fault suite and the chaos run start the stack with: retries a few tenths of a second
+# apart (capped at two seconds, so that a long outage does not leave a message waiting a
+# minute), a second between expiry scans, and Celery's prefork pool (its children are a case).
+FAULT_ENV = {
+    "SHOP_MESSAGE_RETRY_BACKOFF_SECONDS": "0.2",
+    "SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS": "2",
+    "ORDERS_EXPIRY_SCAN_SECONDS": "1",
+    "CELERY_WORKER_POOL": "prefork",
+    # A few customers keep placing orders through every fault: the open-order cap (tests/orders
+    # checks it) must not be what they meet.
+    "ORDERS_MAX_OPEN_ORDERS_PER_CUSTOMER": "100000",
+}
 
 
 def recreate_database(name: str) -> None:
@@ -77,6 +91,122 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class RabbitNode:
+    """A RabbitMQ server of the suite's own (Debian's rabbitmq-server), so that a test can stop,
+    start and alarm the server process itself: its own node name, ports, Erlang cookie and data
+    under a temporary directory. The machine's own RabbitMQ is shared and never touched."""
+
+    def __init__(self, name: str) -> None:
+        self.node = f"{name}@localhost"
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix=f"shop-rabbit-{name}-"))
+        cookie = self.directory / ".erlang.cookie"
+        cookie.write_text(uuid.uuid4().hex.upper())
+        cookie.chmod(0o400)
+        (self.directory / "enabled_plugins").write_text("[].\n")
+        (self.directory / "rabbitmq.conf").write_text("")
+        (self.directory / "rabbitmq-env.conf").write_text("")
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            # The Erlang cookie is read from $HOME: this one is the node's own.
+            "HOME": str(self.directory),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.directory / "log"),
+            "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq"),
+            "RABBITMQ_CONF_ENV_FILE": str(self.directory / "rabbitmq-env.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "enabled_plugins"),
+            "RABBITMQ_PID_FILE": str(self.directory / "rabbit.pid"),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+        }
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+
+    @staticmethod
+    def available() -> bool:
+        return Path(_rabbit_binary("rabbitmq-server")).exists()
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def ctl(self, *args: str, timeout: float = 60) -> str:
+        result = subprocess.run(
+            [_rabbit_binary("rabbitmqctl"), "-q", "-n", self.node, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+        return result.stdout
+
+    def start(self) -> None:
+        """Start the server process and wait until it takes AMQP connections."""
+        log = open(self.directory / "server.log", "ab")  # noqa: SIM115 - the child owns it
+        # The scripts in /usr/lib/rabbitmq/bin run as whoever calls them (/usr/sbin's switch
+        # to the rabbitmq user, whose home holds the machine's cookie).
+        self.process = subprocess.Popen(
+            [_rabbit_binary("rabbitmq-server")],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"rabbitmq-server exited; see {self.directory}/server.log")
+            try:
+                self.ctl("await_startup", "--timeout", "5", timeout=20)
+                return
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                time.sleep(0.5)
+        raise RuntimeError(f"rabbitmq-server not up after 60 s; see {self.directory}")
+
+    def stop(self) -> None:
+        """Stop the server process (rabbitmqctl stop halts the Erlang VM itself)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            self.ctl("stop", timeout=60)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def restart(self, down_seconds: float = 0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+        self.restarts += 1
+
+    def set_memory_alarm(self, on: bool) -> None:
+        """Below its memory watermark RabbitMQ blocks every publishing connection."""
+        self.ctl("set_vm_memory_high_watermark", "0.0000001" if on else "0.4")
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _rabbit_binary(name: str) -> str:
+    direct = Path("/usr/lib/rabbitmq/bin") / name
+    return str(direct) if direct.exists() else (shutil.which(name) or name)
 
 
 class BrokerProxy:
@@ -205,6 +335,8 @@ class Shop:
     staff_token: str
 
     database_prefix: str
+    # The suite's own RabbitMQ server, when the stack runs on one (see RabbitNode).
+    rabbit: "RabbitNode | None" = None
 
     def database(self, service: str) -> str:
         return f"{self.database_prefix}{service}"
@@ -214,6 +346,10 @@ class Shop:
 
     def new_customer(self) -> str:
         """Register a fresh customer through the API and return an access token."""
+        return self.api.token(self.register_customer(), CUSTOMER_PASSWORD)
+
+    def register_customer(self) -> str:
+        """Register a fresh customer (password CUSTOMER_PASSWORD); return the username."""
         username = f"customer{next(_sequence)}-{uuid.uuid4().hex[:6]}"
         response = self.api.call(
             "POST",
@@ -226,7 +362,7 @@ class Shop:
             },
         )
         assert response.status_code == 201, response.text
-        return self.api.token(username, CUSTOMER_PASSWORD)
+        return username
 
     def new_product(self, *, price: str = "10.00", stock: int = 0) -> int:
         """Create a product as staff; wait until inventory and orders know it; stock it."""
@@ -319,6 +455,7 @@ def running_shop(
     gateway: bool = False,
     env: dict[str, str] | None = None,
     broker_proxy: bool = True,
+    rabbit: RabbitNode | None = None,
 ) -> Iterator[Shop]:
     """The whole shop as real processes on fresh `shop_<name>_*` databases and a RabbitMQ
     virtual host of its own, reached through a proxy the tests can cut (without `broker_proxy`,
@@ -327,8 +464,16 @@ def running_shop(
     database_prefix = f"shop_{name}_"
     for service in SERVICES:
         recreate_database(f"{database_prefix}{service}")
-    vhost = reset_vhost(f"shop_{name}")
-    broker = BrokerProxy()
+    if rabbit is None:
+        vhost = reset_vhost(f"shop_{name}")
+        broker = BrokerProxy()
+        broker_port = broker.port if broker_proxy else RABBITMQ[1]
+    else:
+        # A server of the test's own: the default virtual host, reached directly, so that
+        # stopping it is what every process of the stack meets.
+        vhost = ""
+        broker = BrokerProxy(target=("127.0.0.1", rabbit.port))
+        broker_port = rabbit.port
     artifacts = Path(os.environ.get("SHOP_TEST_ARTIFACTS", ROOT / "test-artifacts"))
     full_env = {
         **{key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"},
@@ -338,9 +483,7 @@ def running_shop(
             )
             for service in SERVICES
         },
-        "CELERY_BROKER_URL": (
-            f"amqp://guest:guest@127.0.0.1:{broker.port if broker_proxy else RABBITMQ[1]}/{vhost}"
-        ),
+        "CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{broker_port}/{vhost}",
         "SHOP_VAR_DIR": str(artifacts / name / "var"),
         "DJANGO_SUPERUSER_USERNAME": STAFF[0],
         "DJANGO_SUPERUSER_EMAIL": f"{STAFF[0]}@example.com",
@@ -378,6 +521,7 @@ def running_shop(
             broker=broker,
             staff_token=api.token(*STAFF),
             database_prefix=database_prefix,
+            rabbit=rabbit,
         )
     finally:
         stack.stop()

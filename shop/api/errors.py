@@ -1,10 +1,12 @@
 """The one place where domain errors become HTTP responses, in DRF's error shapes."""
 
 import json
+import sys
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -53,8 +55,43 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
     return JsonResponse({"detail": error_detail(404)}, status=404)
 
 
+# The database could not be reached (refused, restarting, connections terminated): no bug of
+# ours, and nothing was recorded, so the client is told to come back rather than given a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+def database_unavailable() -> JsonResponse:
+    response = JsonResponse(
+        {"detail": "The service's database is unavailable right now; please retry shortly."},
+        status=503,
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request: HttpRequest) -> JsonResponse:
+    # Django calls this inside its `except` block: the error is at hand, whichever middleware or
+    # view raised it (the session and authentication middleware query the database too).
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return database_unavailable()
     return JsonResponse({"detail": error_detail(500)}, status=500)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that finds the database away answers 503 with `Retry-After`, in every mode (with
+    DEBUG on, Django would answer its traceback page instead of calling `server_error`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            return database_unavailable()
+        return None
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
