@@ -488,6 +488,22 @@ def test_the_gateway_is_a_load_balanced_deployment(overlay: str) -> None:
     assert gateway.labels["app.kubernetes.io/name"] == "gateway"
 
 
+def test_tls_ends_at_an_ingress_in_front_of_the_gateway(overlay: str) -> None:
+    """Every overlay redirects plain http to https (SECURE_SSL_REDIRECT): something must end
+    TLS for its public host names, and hand plain http to the gateway."""
+    docs = build(overlay)
+    ingress = named(docs, "Ingress", "gateway")
+    allowed = generated(docs, "ConfigMap", "shop-common")["data"]["DJANGO_ALLOWED_HOSTS"]
+    public_hosts = {host for host in allowed.split(",") if host != "localhost"}
+    [tls] = ingress["spec"]["tls"]
+    assert set(tls["hosts"]) == public_hosts and tls["secretName"]
+    for rule in ingress["spec"]["rules"]:
+        assert rule["host"] in public_hosts
+        [route] = rule["http"]["paths"]
+        assert (route["path"], route["pathType"]) == ("/", "Prefix")
+        assert route["backend"]["service"] == {"name": "gateway", "port": {"name": "http"}}
+
+
 def test_the_component_labels_are_known(overlay: str) -> None:
     known = {*APP_COMPONENTS, "gateway", "database", "broker"}
     for workload in workloads(build(overlay)):
