@@ -65,7 +65,8 @@ class _Unsent(NamedTuple):
 
 # The relay's two statements are written in SQL (valid on PostgreSQL and the embedded SQLite):
 # it runs them for every message it publishes, and the ORM spent more CPU building and reading
-# them (about 1.4 ms per message, 40 % of the relay) than PostgreSQL spent running them.
+# them than PostgreSQL spent running them (in SQL the relay's CPU per message fell from 3.3 to
+# 2.2 ms).
 _TABLE = OutboxMessage._meta.db_table
 
 
