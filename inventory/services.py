@@ -28,8 +28,6 @@ MAX_ADJUSTMENT_UNITS = 1_000_000
 # The most one reservation may hold of one product (duplicate lines summed). Orders allows far
 # fewer; the bound keeps a malformed request from reaching the database's integer limits.
 MAX_RESERVATION_UNITS = 1_000_000
-# Product ids are PostgreSQL bigints; a larger id cannot name a stock record.
-MAX_PRODUCT_ID = 2**63 - 1
 # Who moved stock on the ledger when the order saga did it.
 SAGA_ACTOR = "saga"
 # The answer to a reserve request that arrives after its order was cancelled (a tombstone).
@@ -131,7 +129,7 @@ def product_sync(*, product_id: int, sku: str, version: int, is_active: bool = T
     return record
 
 
-def stock_reserve(*, order_id: str | uuid.UUID, lines: Iterable[StockLine]) -> Reservation:
+def stock_reserve(*, order_id: uuid.UUID, lines: Iterable[StockLine]) -> Reservation:
     """Reserve every line of an order, or none of them, and answer orders through the outbox
     (`StockReserved` or `StockRejected`).
 
@@ -140,7 +138,6 @@ def stock_reserve(*, order_id: str | uuid.UUID, lines: Iterable[StockLine]) -> R
     request still gets one. A refusal is an answer, not an error: the reservation is recorded as
     rejected with a reason naming the product and what was available.
     """
-    order_uuid = _order_uuid(order_id)
     requested = list(lines)
     # No savepoint of its own (here and in the other consumers' services): inside a consumer's
     # transaction any error rolls all of it back anyway; called alone, this is the transaction.
@@ -152,10 +149,10 @@ def stock_reserve(*, order_id: str | uuid.UUID, lines: Iterable[StockLine]) -> R
             # reserving a second time.
             with transaction.atomic():
                 reservation = Reservation.objects.create(
-                    order_id=order_uuid, status=Reservation.Status.RESERVED
+                    order_id=order_id, status=Reservation.Status.RESERVED
                 )
         except IntegrityError:
-            existing = Reservation.objects.get(order_id=order_uuid)
+            existing = Reservation.objects.get(order_id=order_id)
             _answer(existing)
             return existing
 
@@ -170,7 +167,7 @@ def stock_reserve(*, order_id: str | uuid.UUID, lines: Iterable[StockLine]) -> R
     return reservation
 
 
-def stock_release(*, order_id: str | uuid.UUID, reason: str) -> Reservation:
+def stock_release(*, order_id: uuid.UUID, reason: str) -> Reservation:
     """Give an order's reserved units back (the order was cancelled or expired).
 
     Only a `reserved` reservation is released; released, rejected and committed ones are left
@@ -178,22 +175,21 @@ def stock_release(*, order_id: str | uuid.UUID, reason: str) -> Reservation:
     reservation yet (the cancel overtook the reserve request), a tombstone is recorded so that
     the reserve request, when it arrives, reserves nothing.
     """
-    order_uuid = _order_uuid(order_id)
     with transaction.atomic(savepoint=False):
-        reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
+        reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
         if reservation is None:
             try:
                 with transaction.atomic():
                     return Reservation.objects.create(
-                        order_id=order_uuid, status=Reservation.Status.RELEASED, reason=reason
+                        order_id=order_id, status=Reservation.Status.RELEASED, reason=reason
                     )
             except IntegrityError:
                 # The reserve request claimed the order first; release what it reserved.
-                reservation = Reservation.objects.select_for_update().get(order_id=order_uuid)
+                reservation = Reservation.objects.select_for_update().get(order_id=order_id)
         if reservation.status != Reservation.Status.RESERVED:
             logger.info(
                 "release of order %s ignored: its reservation is %s",
-                order_uuid,
+                order_id,
                 reservation.status,
             )
             return reservation
@@ -206,7 +202,7 @@ def stock_release(*, order_id: str | uuid.UUID, reason: str) -> Reservation:
     return reservation
 
 
-def stock_commit(*, order_id: str | uuid.UUID) -> Reservation | None:
+def stock_commit(*, order_id: uuid.UUID) -> Reservation | None:
     """The order was paid: its reserved units leave the warehouse (`on_hand` and `reserved`
     both drop by each line's quantity).
 
@@ -214,16 +210,15 @@ def stock_commit(*, order_id: str | uuid.UUID) -> Reservation | None:
     an error, since orders takes payment only for an order whose reservation still holds; a
     repeated commit of a committed reservation is a harmless replay and logged as such.
     """
-    order_uuid = _order_uuid(order_id)
     with transaction.atomic(savepoint=False):
-        reservation = Reservation.objects.select_for_update().filter(order_id=order_uuid).first()
+        reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
         if reservation is None or reservation.status != Reservation.Status.RESERVED:
             if reservation is not None and reservation.status == Reservation.Status.COMMITTED:
-                logger.info("commit of order %s ignored: already committed", order_uuid)
+                logger.info("commit of order %s ignored: already committed", order_id)
             else:
                 logger.error(
                     "commit of order %s ignored: its reservation is %s",
-                    order_uuid,
+                    order_id,
                     reservation.status if reservation else "missing",
                 )
             return reservation
@@ -235,23 +230,11 @@ def stock_commit(*, order_id: str | uuid.UUID) -> Reservation | None:
     return reservation
 
 
-def _order_uuid(order_id: str | uuid.UUID) -> uuid.UUID:
-    try:
-        return order_id if isinstance(order_id, uuid.UUID) else uuid.UUID(order_id)
-    except (TypeError, ValueError, AttributeError):
-        raise InvalidInput({"order_id": [f"{order_id!r} is not an order id."]}) from None
-
-
 def _merge_lines(lines: list[StockLine]) -> tuple[dict[int, int], str | None]:
-    """Quantities by product id, duplicate lines summed; or why the request is refused."""
-    if not lines:
-        return {}, "no lines to reserve"
+    """Quantities by product id, duplicate lines summed; or why the request is refused. Each
+    line is already what the contract allows (a bigint id, a positive quantity)."""
     quantities: dict[int, int] = {}
     for line in lines:
-        if not 0 < line.product_id <= MAX_PRODUCT_ID:
-            return {}, f"product {line.product_id} is not stocked"
-        if line.quantity < 1:
-            return {}, f"product {line.product_id}: quantity {line.quantity} is not positive"
         quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
     for product_id, quantity in quantities.items():
         if quantity > MAX_RESERVATION_UNITS:
@@ -421,7 +404,7 @@ def _answer(reservation: Reservation, *, has_lines: bool | None = None) -> None:
     Units were reserved for the order (whatever became of them since): `StockReserved`.
     Rejected, or released before anything was reserved (a tombstone): `StockRejected`.
     """
-    order_id = str(reservation.order_id)
+    order_id = reservation.order_id
     if reservation.status == Reservation.Status.REJECTED:
         outbox_enqueue(StockRejected(order_id=order_id, reason=reservation.reason))
         return

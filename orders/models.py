@@ -11,7 +11,6 @@ from django.utils import timezone
 
 MIN_LINE_QUANTITY = 1
 MAX_LINE_QUANTITY = 1000
-MAX_ORDER_LINES = 50
 # The largest amount a DecimalField(max_digits=12, decimal_places=2) holds.
 MAX_AMOUNT = Decimal("9999999999.99")
 IDEMPOTENCY_KEY_MAX_LENGTH = 255

@@ -1,15 +1,18 @@
 """Every message that crosses a service boundary: its task name and its JSON payload.
 
 Task names are `<service>.<entity>_<action>`; the prefix names the queue of the service that
-consumes it. Producers build these dataclasses and publish them through their outbox; consumers
-parse the payload back with `from_payload`, which ignores fields it does not know (so a producer
-may add a field before its consumers read it) and refuses missing or mistyped ones.
+consumes it. Producers build these messages and publish them through their outbox; consumers
+parse the payload back with `from_payload`, once, at the boundary: msgspec turns it into the
+message's types (UUIDs, bounded integers, Decimals) or raises `ContractError`, so a malformed
+payload is refused the same way on every side. Fields a consumer does not know are ignored (so
+a producer may add a field before its consumers read it); missing or mistyped ones are refused.
 """
 
-import dataclasses
-import typing
-from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Self
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Self
+from uuid import UUID
+
+import msgspec
 
 SERVICES = ("users", "products", "orders", "inventory")
 
@@ -25,38 +28,47 @@ USERS_NOTIFICATION_SEND = "users.notification_send"
 USERS_SSO_REVOKE = "users.sso_revoke"
 
 
+# The largest PostgreSQL bigint: every id and quantity column the messages end in is one.
+BIGINT_MAX = 2**63 - 1
+DatabaseId = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
+# The most lines an order may have (the API refuses more; orders.models says why).
+MAX_ORDER_LINES = 50
+
+
 class ContractError(ValueError):
     """A payload that does not match its message: a permanent error, never worth a retry."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Message:
+class Message(msgspec.Struct, frozen=True, kw_only=True):
     # The tasks this message is delivered to: one row in the outbox per task name.
     task_names: ClassVar[tuple[str, ...]] = ()
 
     def to_payload(self) -> dict[str, Any]:
-        return _to_json(dataclasses.asdict(self))
+        # Through JSON, so the payload is what the consumer will read (lists, not tuples).
+        return msgspec.json.decode(msgspec.json.encode(self))
 
     @classmethod
     def from_payload(cls, payload: Any) -> Self:
-        return _parse_dataclass(cls, payload, where=cls.__name__)
+        try:
+            return msgspec.convert(payload, cls)
+        except msgspec.ValidationError as error:
+            raise ContractError(str(error)) from error
 
 
-@dataclasses.dataclass(frozen=True)
-class StockLine:
-    product_id: int
-    quantity: int
+class StockLine(msgspec.Struct, frozen=True):
+    product_id: DatabaseId
+    quantity: Quantity
 
 
-@dataclasses.dataclass(frozen=True)
-class ProductChanged(Message):
+class ProductChanged(Message, frozen=True, kw_only=True):
     """A product was created or changed in the catalog. `version` grows with every change, so
     a consumer keeps the newest state even when deliveries arrive out of order."""
 
     task_names = (INVENTORY_PRODUCT_SYNC, ORDERS_PRODUCT_SYNC)
 
-    product_id: int
-    version: int
+    product_id: DatabaseId
+    version: DatabaseId
     sku: str
     name: str
     price: Decimal
@@ -64,63 +76,56 @@ class ProductChanged(Message):
     is_active: bool
 
 
-@dataclasses.dataclass(frozen=True)
-class ReserveStock(Message):
+class ReserveStock(Message, frozen=True, kw_only=True):
     """Orders asks inventory to reserve every line of an order, or none of them."""
 
     task_names = (INVENTORY_STOCK_RESERVE,)
 
-    order_id: str
-    lines: tuple[StockLine, ...]
+    order_id: UUID
+    lines: Annotated[tuple[StockLine, ...], msgspec.Meta(min_length=1, max_length=MAX_ORDER_LINES)]
 
 
-@dataclasses.dataclass(frozen=True)
-class StockReserved(Message):
+class StockReserved(Message, frozen=True, kw_only=True):
     task_names = (ORDERS_ORDER_RESERVE_CONFIRM,)
 
-    order_id: str
+    order_id: UUID
 
 
-@dataclasses.dataclass(frozen=True)
-class StockRejected(Message):
+class StockRejected(Message, frozen=True, kw_only=True):
     task_names = (ORDERS_ORDER_RESERVE_REJECT,)
 
-    order_id: str
+    order_id: UUID
     reason: str
 
 
-@dataclasses.dataclass(frozen=True)
-class ReleaseStock(Message):
+class ReleaseStock(Message, frozen=True, kw_only=True):
     """The order was cancelled or expired: give its reserved units back."""
 
     task_names = (INVENTORY_STOCK_RELEASE,)
 
-    order_id: str
+    order_id: UUID
     reason: str
 
 
-@dataclasses.dataclass(frozen=True)
-class CommitStock(Message):
+class CommitStock(Message, frozen=True, kw_only=True):
     """The order was paid: its reserved units leave the warehouse."""
 
     task_names = (INVENTORY_STOCK_COMMIT,)
 
-    order_id: str
+    order_id: UUID
 
 
-@dataclasses.dataclass(frozen=True)
-class SendNotification(Message):
+class SendNotification(Message, frozen=True, kw_only=True):
     """Email a user. `kind` picks the template; `context` fills it (strings only)."""
 
     task_names = (USERS_NOTIFICATION_SEND,)
 
-    user_id: int
+    user_id: DatabaseId
     kind: str
-    context: dict[str, str] = dataclasses.field(default_factory=dict)
+    context: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-@dataclasses.dataclass(frozen=True)
-class SsoRevoked(Message):
+class SsoRevoked(Message, frozen=True, kw_only=True):
     """A browser signed out on some service: its SSO cookie (see shop.sso), whose id is `jti`,
     must open nothing any more, copies of it included. The users service, which vouches for
     every cookie, remembers it until `expires_at` (seconds since the epoch, the cookie's `exp`),
@@ -128,7 +133,7 @@ class SsoRevoked(Message):
 
     task_names = (USERS_SSO_REVOKE,)
 
-    user_id: int
+    user_id: DatabaseId
     jti: str
     expires_at: int
 
@@ -157,70 +162,3 @@ MESSAGES_BY_TASK: dict[str, type[Message]] = {
     )
     for task_name in message.task_names
 }
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _to_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_json(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _parse(hint: Any, value: Any, name: str, message: type) -> Any:
-    origin = typing.get_origin(hint)
-    where = f"{message.__name__}.{name}"
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ContractError(f"{where}: expected a boolean")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ContractError(f"{where}: expected an integer")
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise ContractError(f"{where}: expected a string")
-        return value
-    if hint is Decimal:
-        if not isinstance(value, str):
-            raise ContractError(f"{where}: expected a decimal string")
-        try:
-            return Decimal(value)
-        except InvalidOperation as error:
-            raise ContractError(f"{where}: expected a decimal string") from error
-    if origin is tuple:
-        (item_hint, _ellipsis) = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise ContractError(f"{where}: expected a list")
-        return tuple(_parse_dataclass(item_hint, item, where=where) for item in value)
-    if origin is dict:
-        if not isinstance(value, dict) or not all(
-            isinstance(key, str) and isinstance(item, str) for key, item in value.items()
-        ):
-            raise ContractError(f"{where}: expected an object of strings")
-        return dict(value)
-    raise ContractError(f"{where}: unsupported field type {hint!r}")
-
-
-def _parse_dataclass(cls: type, value: Any, *, where: str) -> Any:
-    """A message, or one item of a message's list, from its JSON object."""
-    if not isinstance(value, dict):
-        raise ContractError(f"{where}: expected an object")
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for field in dataclasses.fields(cls):
-        if field.name not in value:
-            if _has_default(field):
-                continue
-            raise ContractError(f"{where}: missing field {field.name!r}")
-        values[field.name] = _parse(hints[field.name], value[field.name], field.name, cls)
-    return cls(**values)
-
-
-def _has_default(field: dataclasses.Field) -> bool:
-    return (
-        field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
-    )

@@ -5,7 +5,6 @@ from rest_framework import serializers
 
 from orders.models import (
     MAX_LINE_QUANTITY,
-    MAX_ORDER_LINES,
     MIN_LINE_QUANTITY,
     Order,
     OrderLine,
@@ -14,9 +13,9 @@ from orders.models import (
 )
 from orders.payments import CARD_EXPIRY_MAX_YEAR, CARD_EXPIRY_MIN_YEAR, Card
 from shop.api.fields import ListField
+from shop.contract import BIGINT_MAX, MAX_ORDER_LINES
 from shop.errors import InvalidInput
 
-BIGINT_MAX = 2**63 - 1
 SHIPPING_ADDRESS_MAX_LENGTH = 1000
 
 

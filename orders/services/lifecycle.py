@@ -16,7 +16,7 @@ from django.utils import timezone
 from orders.errors import OrderNotCancellable, OrderNotFound
 from orders.models import Order, OrderStatus
 from orders.selectors import order_get
-from orders.services.transitions import order_id_parse, order_notification, order_transition
+from orders.services.transitions import order_notification, order_transition
 from shop.auth import Principal
 from shop.contract import ReleaseStock
 from shop.messaging.outbox import outbox_enqueue
@@ -30,7 +30,7 @@ CANCELLABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT)
 RELEASED_STATUSES = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
 
-def order_confirm_reservation(*, order_id: UUID | str) -> None:
+def order_confirm_reservation(*, order_id: UUID) -> None:
     """Inventory reserved the order's stock: pending -> awaiting_payment, payable until
     `ORDERS_RESERVATION_TTL_SECONDS` from now.
 
@@ -38,48 +38,40 @@ def order_confirm_reservation(*, order_id: UUID | str) -> None:
     inventory may have reserved after handling the first release, and that stock would
     otherwise stay reserved forever. Any other status (a duplicate answer) changes nothing.
     """
-    parsed_id = order_id_parse(order_id)
-    if parsed_id is None:
-        logger.warning("stock reserved for an order id that is no UUID; ignored")
-        return
     # No savepoint of its own (nor in order_reject): inside the consumer's transaction any error
     # rolls all of it back anyway; called alone, this is the transaction.
     with transaction.atomic(savepoint=False):
         now = timezone.now()
         if order_transition(
-            order_id=parsed_id,
+            order_id=order_id,
             from_statuses=[OrderStatus.PENDING],
             to_status=OrderStatus.AWAITING_PAYMENT,
             reason="stock reserved",
             reserved_until=now + timedelta(seconds=settings.ORDERS_RESERVATION_TTL_SECONDS),
         ):
             return
-        status = Order.objects.filter(pk=parsed_id).values_list("status", flat=True).first()
+        status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
         if status is None:
-            logger.warning("stock reserved for unknown order %s; ignored", parsed_id)
+            logger.warning("stock reserved for unknown order %s; ignored", order_id)
         elif status in RELEASED_STATUSES:
-            outbox_enqueue(ReleaseStock(order_id=str(parsed_id), reason=status))
+            outbox_enqueue(ReleaseStock(order_id=order_id, reason=status))
         elif status == OrderStatus.REJECTED:
             # Inventory answers once per order; both answers means a bug there, not here.
-            logger.warning("stock reserved for rejected order %s; ignored", parsed_id)
+            logger.warning("stock reserved for rejected order %s; ignored", order_id)
 
 
-def order_reject(*, order_id: UUID | str, reason: str) -> None:
+def order_reject(*, order_id: UUID, reason: str) -> None:
     """Inventory could not reserve the order's stock: pending -> rejected, and the customer is
     told why. In any other status (cancelled meanwhile, a duplicate answer) nothing happens."""
     reason = reason or "stock could not be reserved"
-    parsed_id = order_id_parse(order_id)
-    if parsed_id is None:
-        logger.warning("stock rejected for an order id that is no UUID; ignored")
-        return
     with transaction.atomic(savepoint=False):
         if order_transition(
-            order_id=parsed_id,
+            order_id=order_id,
             from_statuses=[OrderStatus.PENDING],
             to_status=OrderStatus.REJECTED,
             reason=reason,
         ):
-            order = Order.objects.get(pk=parsed_id)
+            order = Order.objects.get(pk=order_id)
             outbox_enqueue(order_notification(order=order, kind="order_rejected", reason=reason))
 
 
@@ -105,7 +97,7 @@ def order_cancel(*, order: Order, principal: Principal) -> Order:
                 f"This order is {status}; only a pending order or one awaiting payment "
                 "can be cancelled."
             )
-        outbox_enqueue(ReleaseStock(order_id=str(order.pk), reason="cancelled"))
+        outbox_enqueue(ReleaseStock(order_id=order.pk, reason="cancelled"))
     return order_get(order_id=order.pk)
 
 
@@ -143,6 +135,6 @@ def _order_expire(*, order_id: UUID, now: datetime) -> bool:
             condition=due,
         ):
             return False
-        outbox_enqueue(ReleaseStock(order_id=str(order_id), reason="expired"))
+        outbox_enqueue(ReleaseStock(order_id=order_id, reason="expired"))
         outbox_enqueue(order_notification(order=order, kind="order_expired"))
     return True

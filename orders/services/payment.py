@@ -87,7 +87,7 @@ def order_pay(*, order: Order, principal: Principal, payment: Card) -> Order:
             _payment_record(
                 order=locked, card=payment, charge=charge, status=PaymentStatus.SUCCEEDED
             )
-            outbox_enqueue(CommitStock(order_id=str(locked.pk)))
+            outbox_enqueue(CommitStock(order_id=locked.pk))
             outbox_enqueue(order_notification(order=locked, kind="order_paid"))
         else:
             # Unreachable while the row lock is held; kept so that a charge whose transition

@@ -14,7 +14,6 @@ from orders.models import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     MAX_AMOUNT,
     MAX_LINE_QUANTITY,
-    MAX_ORDER_LINES,
     MIN_LINE_QUANTITY,
     CatalogProduct,
     IdempotencyKey,
@@ -25,12 +24,11 @@ from orders.models import (
 )
 from orders.selectors import order_get, order_open_holdings, order_pending_count
 from shop.auth import Principal
-from shop.contract import ReserveStock, StockLine
+from shop.contract import BIGINT_MAX, MAX_ORDER_LINES, ReserveStock, StockLine
 from shop.errors import Conflict, InvalidInput, Overloaded
 from shop.messaging.outbox import outbox_enqueue
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
-BIGINT_MAX = 2**63 - 1
 
 
 class _IdempotencyKeyTaken(Exception):
@@ -248,7 +246,7 @@ def _order_create(
     )
     outbox_enqueue(
         ReserveStock(
-            order_id=str(order.id),
+            order_id=order.id,
             # Sorted by product, so inventory locks stock rows in one global order.
             lines=tuple(
                 StockLine(product_id=line.product_id, quantity=line.quantity) for line in lines

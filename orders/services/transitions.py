@@ -48,16 +48,6 @@ def order_transition(
     return bool(moved)
 
 
-def order_id_parse(value: UUID | str) -> UUID | None:
-    """The order id a message names, or None when it is no UUID (so names no order of ours)."""
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def order_notification(*, order: Order, kind: str, reason: str | None = None) -> SendNotification:
     """The email to the order's customer; the context is strings only, as the contract says."""
     context = {"order_id": str(order.id), "total": f"{order.total:.2f}", "currency": order.currency}

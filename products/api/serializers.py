@@ -8,9 +8,9 @@ from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnDict
 
 from products.models import MAX_PRICE, Category, Product
+from shop.contract import BIGINT_MAX
 
 # Ids are bigints; a larger number is a client error, not a database overflow.
-MAX_ID = 2**63 - 1
 # Slugs are lowercased on input: in a URL, "Shoes" and "shoes" had better be one category.
 # Letters, digits and ". _ -", starting with a letter or digit: SKUs are printed on labels and
 # typed into warehouse terminals, so they carry no spaces or control characters.
@@ -35,7 +35,7 @@ class ProductCreateInputSerializer(serializers.Serializer):
     category = serializers.IntegerField(
         source="category_id",
         min_value=1,
-        max_value=MAX_ID,
+        max_value=BIGINT_MAX,
         allow_null=True,
         required=False,
         default=None,
@@ -57,7 +57,7 @@ class ProductUpdateInputSerializer(ProductCreateInputSerializer):
     category = serializers.IntegerField(
         source="category_id",
         min_value=1,
-        max_value=MAX_ID,
+        max_value=BIGINT_MAX,
         allow_null=True,
         required=False,
         help_text="The category's id, or null.",
@@ -112,7 +112,7 @@ class CategoryCreateInputSerializer(serializers.Serializer):
     parent = serializers.IntegerField(
         source="parent_id",
         min_value=1,
-        max_value=MAX_ID,
+        max_value=BIGINT_MAX,
         allow_null=True,
         required=False,
         default=None,
@@ -129,7 +129,7 @@ class CategoryUpdateInputSerializer(CategoryCreateInputSerializer):
     parent = serializers.IntegerField(
         source="parent_id",
         min_value=1,
-        max_value=MAX_ID,
+        max_value=BIGINT_MAX,
         allow_null=True,
         required=False,
         help_text="The parent category's id, or null for a top-level category.",

@@ -51,7 +51,7 @@ def run_concurrently(calls: list[Callable[[], Any]]) -> list[BaseException]:
     return errors
 
 
-def reserve(order_id: str, *pairs: tuple[int, int]) -> Callable[[], Reservation]:
+def reserve(order_id: uuid.UUID, *pairs: tuple[int, int]) -> Callable[[], Reservation]:
     lines = [StockLine(product_id=product_id, quantity=quantity) for product_id, quantity in pairs]
     return lambda: services.stock_reserve(order_id=order_id, lines=lines)
 
@@ -78,7 +78,7 @@ def assert_invariant_and_ledger(record: StockRecord, *, initial: tuple[int, int]
 
 def test_sixty_orders_for_twenty_units_reserve_exactly_twenty():
     record = StockRecordFactory(product_id=1, on_hand=20)
-    order_ids = [str(uuid.uuid4()) for _ in range(60)]
+    order_ids = [uuid.uuid4() for _ in range(60)]
 
     errors = run_concurrently([reserve(order_id, (1, 1)) for order_id in order_ids])
 
@@ -107,7 +107,7 @@ def test_orders_locking_products_in_opposite_orders_never_deadlock():
         if index % 2:
             pairs.reverse()
         for number in range(orders_per_thread):
-            order_id = str(uuid.uuid4())
+            order_id = uuid.uuid4()
             reserve(order_id, *pairs)()
             if number % 2:
                 services.stock_commit(order_id=order_id)
@@ -127,7 +127,7 @@ def test_orders_locking_products_in_opposite_orders_never_deadlock():
 def test_two_multi_line_orders_in_opposite_product_order_both_reserve_or_reject_whole():
     StockRecordFactory(product_id=1, on_hand=1)
     StockRecordFactory(product_id=2, on_hand=1)
-    ascending, descending = str(uuid.uuid4()), str(uuid.uuid4())
+    ascending, descending = uuid.uuid4(), uuid.uuid4()
 
     errors = run_concurrently(
         [reserve(ascending, (1, 1), (2, 1)), reserve(descending, (2, 1), (1, 1))]
@@ -143,7 +143,7 @@ def test_two_multi_line_orders_in_opposite_product_order_both_reserve_or_reject_
 
 def test_the_same_reserve_request_delivered_twice_at_once_reserves_once():
     record = StockRecordFactory(product_id=1, on_hand=100)
-    order_ids = [str(uuid.uuid4()) for _ in range(10)]
+    order_ids = [uuid.uuid4() for _ in range(10)]
 
     errors = run_concurrently(
         [reserve(order_id, (1, 3)) for order_id in order_ids for _duplicate in range(2)]
@@ -160,7 +160,7 @@ def test_the_same_reserve_request_delivered_twice_at_once_reserves_once():
 
 def test_a_cancel_racing_its_reserve_request_leaves_nothing_reserved():
     record = StockRecordFactory(product_id=1, on_hand=100)
-    order_ids = [str(uuid.uuid4()) for _ in range(15)]
+    order_ids = [uuid.uuid4() for _ in range(15)]
     calls: list[Callable[[], Any]] = []
     for order_id in order_ids:
         calls.append(reserve(order_id, (1, 2)))

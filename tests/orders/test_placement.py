@@ -53,7 +53,7 @@ def test_place_records_pending_order_priced_from_catalog_and_asks_for_stock(cata
         (
             INVENTORY_STOCK_RESERVE,
             ReserveStock(
-                order_id=str(order.id),
+                order_id=order.id,
                 lines=(StockLine(product_id=MUG_ID, quantity=2), StockLine(TEE_ID, 1)),
             ),
         )

@@ -56,9 +56,7 @@ def placed_order() -> Order:
     assert drain_outbox() == [
         (
             INVENTORY_STOCK_RESERVE,
-            ReserveStock(
-                order_id=str(order.id), lines=(StockLine(MUG_ID, 2), StockLine(TEE_ID, 1))
-            ),
+            ReserveStock(order_id=order.id, lines=(StockLine(MUG_ID, 2), StockLine(TEE_ID, 1))),
         )
     ]
     return order
@@ -66,7 +64,7 @@ def placed_order() -> Order:
 
 def reserved_order() -> Order:
     order = placed_order()
-    order_confirm_reservation(order_id=str(order.id))
+    order_confirm_reservation(order_id=order.id)
     assert drain_outbox() == []
     return Order.objects.get(pk=order.pk)
 
@@ -96,7 +94,7 @@ def test_paid_path_commits_stock_and_emails_the_customer(catalog, provider):
     assert paid.status == OrderStatus.PAID
     assert timeline(paid) == [PLACED, RESERVED, ("paid", "payment captured")]
     assert drain_outbox() == [
-        (INVENTORY_STOCK_COMMIT, CommitStock(order_id=str(order.id))),
+        (INVENTORY_STOCK_COMMIT, CommitStock(order_id=order.id)),
         notification(order, "order_paid"),
     ]
     payment = Payment.objects.get()
@@ -132,7 +130,7 @@ def test_declined_then_paid_path_keeps_the_order_payable_between(catalog, provid
     assert paid.status == OrderStatus.PAID
     assert timeline(paid) == [PLACED, RESERVED, ("paid", "payment captured")]
     assert drain_outbox() == [
-        (INVENTORY_STOCK_COMMIT, CommitStock(order_id=str(order.id))),
+        (INVENTORY_STOCK_COMMIT, CommitStock(order_id=order.id)),
         notification(order, "order_paid"),
     ]
     assert list(Payment.objects.values_list("status", flat=True)) == ["declined", "succeeded"]
@@ -150,7 +148,7 @@ def test_cancelled_while_pending_path_releases_stock(catalog):
     assert cancelled.status == OrderStatus.CANCELLED
     assert timeline(cancelled) == [PLACED, ("cancelled", "cancelled by customer")]
     assert drain_outbox() == [
-        (INVENTORY_STOCK_RELEASE, ReleaseStock(order_id=str(order.id), reason="cancelled"))
+        (INVENTORY_STOCK_RELEASE, ReleaseStock(order_id=order.id, reason="cancelled"))
     ]
 
 
@@ -162,14 +160,14 @@ def test_cancelled_while_awaiting_payment_path_releases_stock(catalog):
     assert cancelled.status == OrderStatus.CANCELLED
     assert timeline(cancelled) == [PLACED, RESERVED, ("cancelled", "cancelled by staff")]
     assert drain_outbox() == [
-        (INVENTORY_STOCK_RELEASE, ReleaseStock(order_id=str(order.id), reason="cancelled"))
+        (INVENTORY_STOCK_RELEASE, ReleaseStock(order_id=order.id, reason="cancelled"))
     ]
 
 
 def test_rejected_path_emails_the_customer_why(catalog):
     order = placed_order()
 
-    order_reject(order_id=str(order.id), reason="out of stock: MUG-1")
+    order_reject(order_id=order.id, reason="out of stock: MUG-1")
 
     order.refresh_from_db()
     assert order.status == OrderStatus.REJECTED
@@ -188,7 +186,7 @@ def test_expired_path_releases_stock_and_emails_the_customer(catalog):
     assert order.status == OrderStatus.EXPIRED
     assert timeline(order) == [PLACED, RESERVED, ("expired", "reservation expired")]
     assert drain_outbox() == [
-        (INVENTORY_STOCK_RELEASE, ReleaseStock(order_id=str(order.id), reason="expired")),
+        (INVENTORY_STOCK_RELEASE, ReleaseStock(order_id=order.id, reason="expired")),
         notification(order, "order_expired"),
     ]
 
@@ -214,7 +212,7 @@ def test_expiry_takes_every_due_order_each_in_its_own_transition(catalog):
     assert set(Order.objects.values_list("status", flat=True)) == {"expired"}
     messages = drain_outbox()
     releases = [message for task, message in messages if task == INVENTORY_STOCK_RELEASE]
-    assert sorted(release.order_id for release in releases) == sorted(str(o.id) for o in orders)
+    assert sorted(release.order_id for release in releases) == sorted(o.id for o in orders)
     assert len(messages) == 6
 
 
@@ -225,14 +223,14 @@ def test_every_message_this_service_records_parses_in_its_consumer(catalog, prov
         return order
 
     paid = placed()
-    order_confirm_reservation(order_id=str(paid.id))
+    order_confirm_reservation(order_id=paid.id)
     order_pay(order=paid, principal=ALICE, payment=Card(number=SUCCEEDING_CARD))
-    order_reject(order_id=str(placed().id), reason="out of stock")
+    order_reject(order_id=placed().id, reason="out of stock")
     cancelled = placed()
     order_cancel(order=cancelled, principal=ALICE)
-    order_confirm_reservation(order_id=str(cancelled.id))
+    order_confirm_reservation(order_id=cancelled.id)
     expiring = placed()
-    order_confirm_reservation(order_id=str(expiring.id))
+    order_confirm_reservation(order_id=expiring.id)
     order_expire_due(now=timezone.now() + timedelta(days=1))
 
     # then each row parses as its consumer parses it, and survives the round trip

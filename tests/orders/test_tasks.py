@@ -111,7 +111,7 @@ def test_product_sync_applies_a_newer_version():
 def test_stock_reserved_twice_moves_the_order_once():
     order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
 
-    deliver_twice(tasks.order_reserve_confirm, StockReserved(order_id=str(order.id)))
+    deliver_twice(tasks.order_reserve_confirm, StockReserved(order_id=order.id))
 
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT
@@ -122,7 +122,7 @@ def test_stock_reserved_twice_moves_the_order_once():
 def test_stock_reserved_twice_for_a_cancelled_order_releases_once():
     order = OrderFactory(status=OrderStatus.CANCELLED)
 
-    deliver_twice(tasks.order_reserve_confirm, StockReserved(order_id=str(order.id)))
+    deliver_twice(tasks.order_reserve_confirm, StockReserved(order_id=order.id))
 
     assert [task for task, _ in drain_outbox()] == [INVENTORY_STOCK_RELEASE]
 
@@ -131,7 +131,7 @@ def test_stock_rejected_twice_rejects_and_emails_once():
     order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
 
     deliver_twice(
-        tasks.order_reserve_reject, StockRejected(order_id=str(order.id), reason="out of stock")
+        tasks.order_reserve_reject, StockRejected(order_id=order.id, reason="out of stock")
     )
 
     order.refresh_from_db()
@@ -153,3 +153,16 @@ def test_expiry_task_run_twice_expires_once():
         INVENTORY_STOCK_RELEASE,
         USERS_NOTIFICATION_SEND,
     ]
+
+
+@pytest.mark.parametrize("task", [tasks.order_reserve_confirm, tasks.order_reserve_reject])
+def test_an_answer_naming_no_order_id_is_dead_at_once_and_changes_nothing(task):
+    # The contract refuses it where the payload is parsed, the same way in every service.
+    message_id = str(uuid.uuid4())
+
+    task.apply(kwargs={"order_id": "not-a-uuid", "reason": "out of stock"}, task_id=message_id)
+
+    inbox = InboxMessage.objects.get(message_id=message_id)
+    assert (inbox.status, inbox.deliveries) == (InboxMessage.Status.DEAD, 1)
+    assert "order_id" in inbox.last_error
+    assert drain_outbox() == []

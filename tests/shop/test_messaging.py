@@ -17,6 +17,11 @@ from shop.messaging.models import InboxMessage, OutboxMessage
 from shop.messaging.outbox import outbox_enqueue
 from shop.messaging.relay import relay_pending
 
+ORDER_1 = uuid.UUID("00000000-0000-4000-8000-000000000001")
+ORDER_9 = uuid.UUID("00000000-0000-4000-8000-000000000009")
+ORDER_DEAD = uuid.UUID("00000000-0000-4000-8000-00000000dead")
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -33,46 +38,49 @@ def deliver(message_id, payload, handler, message_class=CommitStock):
 @pytest.mark.django_db(transaction=True)
 def test_outbox_refuses_to_record_outside_a_transaction():
     with pytest.raises(RuntimeError):
-        outbox_enqueue(CommitStock(order_id="o-1"))
+        outbox_enqueue(CommitStock(order_id=ORDER_1))
 
 
 def test_outbox_records_one_row_per_receiving_task():
     with transaction.atomic():
-        rows = outbox_enqueue(StockRejected(order_id="o-1", reason="out of stock"))
+        rows = outbox_enqueue(StockRejected(order_id=ORDER_1, reason="out of stock"))
 
     assert [row.task_name for row in rows] == ["orders.order_reserve_reject"]
-    assert OutboxMessage.objects.get().payload == {"order_id": "o-1", "reason": "out of stock"}
+    assert OutboxMessage.objects.get().payload == {
+        "order_id": str(ORDER_1),
+        "reason": "out of stock",
+    }
 
 
 def test_consumer_runs_a_message_once_however_often_it_is_delivered():
     effects = []
     message_id = str(uuid.uuid4())
 
-    first = deliver(message_id, {"order_id": "o-1"}, effects.append)
-    second = deliver(message_id, {"order_id": "o-1"}, effects.append)
+    first = deliver(message_id, {"order_id": str(ORDER_1)}, effects.append)
+    second = deliver(message_id, {"order_id": str(ORDER_1)}, effects.append)
 
     assert (first, second) == (InboxMessage.Status.PROCESSED, InboxMessage.Status.PROCESSED)
-    assert effects == [CommitStock(order_id="o-1")]
+    assert effects == [CommitStock(order_id=ORDER_1)]
     assert InboxMessage.objects.get().deliveries == 2
 
 
 def test_consumer_ignores_unknown_fields():
     effects = []
 
-    deliver(str(uuid.uuid4()), {"order_id": "o-1", "added_later": 1}, effects.append)
+    deliver(str(uuid.uuid4()), {"order_id": str(ORDER_1), "added_later": 1}, effects.append)
 
-    assert effects == [CommitStock(order_id="o-1")]
+    assert effects == [CommitStock(order_id=ORDER_1)]
 
 
 def test_malformed_payload_is_dead_at_once_without_running():
     effects = []
     message_id = str(uuid.uuid4())
 
-    status = deliver(message_id, {"order": "o-1"}, effects.append)
+    status = deliver(message_id, {"order": str(ORDER_1)}, effects.append)
 
     assert status == InboxMessage.Status.DEAD
     assert effects == []
-    assert "missing field 'order_id'" in InboxMessage.objects.get().last_error
+    assert "missing required field `order_id`" in InboxMessage.objects.get().last_error
 
 
 def test_failing_handler_rolls_back_and_retries_until_the_bound(settings):
@@ -85,8 +93,8 @@ def test_failing_handler_rolls_back_and_retries_until_the_bound(settings):
 
     for _ in range(2):
         with pytest.raises(RetryLater):
-            deliver(message_id, {"order_id": "o-1"}, failing)
-    final = deliver(message_id, {"order_id": "o-1"}, failing)
+            deliver(message_id, {"order_id": str(ORDER_1)}, failing)
+    final = deliver(message_id, {"order_id": str(ORDER_1)}, failing)
 
     inbox = InboxMessage.objects.get()
     assert final == InboxMessage.Status.DEAD
@@ -104,7 +112,7 @@ def test_a_message_that_keeps_killing_its_worker_is_given_up(settings):
     )
     effects = []
 
-    status = deliver(message_id, {"order_id": "o-1"}, effects.append)
+    status = deliver(message_id, {"order_id": str(ORDER_1)}, effects.append)
 
     assert status == InboxMessage.Status.DEAD
     assert effects == []
@@ -133,7 +141,7 @@ def celery_app(*, broker_url: str, routes: dict | None = None) -> Celery:
 def test_relay_publishes_with_the_message_id_as_task_id_and_marks_sent(settings):
     queue_name = f"test-relay-{uuid.uuid4().hex[:8]}"
     with transaction.atomic():
-        (row,) = outbox_enqueue(ReleaseStock(order_id="o-9", reason="cancelled"))
+        (row,) = outbox_enqueue(ReleaseStock(order_id=ORDER_9, reason="cancelled"))
     OutboxMessage.objects.filter(pk=row.pk).update(task_name=f"{queue_name}.stock_release")
     relay_app = celery_app(
         broker_url=settings.CELERY_BROKER_URL,
@@ -155,7 +163,7 @@ def test_relay_publishes_with_the_message_id_as_task_id_and_marks_sent(settings)
 @pytest.mark.django_db(transaction=True)
 def test_relay_keeps_messages_when_the_broker_is_unreachable():
     with transaction.atomic():
-        (row,) = outbox_enqueue(CommitStock(order_id="o-1"))
+        (row,) = outbox_enqueue(CommitStock(order_id=ORDER_1))
 
     with pytest.raises(Exception):  # noqa: B017 - the transport's own connection error
         relay_pending(app=celery_app(broker_url="amqp://guest:guest@127.0.0.1:1//"))
@@ -198,7 +206,7 @@ def test_a_committed_outbox_row_wakes_the_listening_relay_and_an_uncommitted_one
         assert time.monotonic() - started >= settings.SHOP_RELAY_SWEEP_SECONDS * 0.9
 
         with transaction.atomic():
-            outbox_enqueue(CommitStock(order_id="o-1"))
+            outbox_enqueue(CommitStock(order_id=ORDER_1))
         started = time.monotonic()
         wake.wait()
         assert time.monotonic() - started < settings.SHOP_RELAY_SWEEP_SECONDS / 2
@@ -215,7 +223,7 @@ def test_replayed_dead_message_keeps_its_id_and_runs_exactly_once_more(settings,
     queue_name = f"test-replay-{uuid.uuid4().hex[:8]}"
     task_name = f"{queue_name}.stock_commit"
     message_id = str(uuid.uuid4())
-    payload = CommitStock(order_id="o-dead").to_payload()
+    payload = CommitStock(order_id=ORDER_DEAD).to_payload()
     emails_sent: list[str] = []
 
     def run(handler) -> InboxMessage.Status:

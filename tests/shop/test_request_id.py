@@ -28,6 +28,13 @@ from shop.messaging.relay import relay_pending
 from shop.request_id import bound_request_id, current_request_id
 from workers.app import app
 
+ORDER_1 = uuid.UUID("00000000-0000-4000-8000-000000000001")
+ORDER_2 = uuid.UUID("00000000-0000-4000-8000-000000000002")
+ORDER_7 = uuid.UUID("00000000-0000-4000-8000-000000000007")
+ORDER_8 = uuid.UUID("00000000-0000-4000-8000-000000000008")
+ORDER_9 = uuid.UUID("00000000-0000-4000-8000-000000000009")
+
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_TIMEOUT_SECONDS = 30
 
@@ -88,9 +95,9 @@ def test_messages_a_request_records_carry_its_request_id(staff):
 @pytest.mark.django_db
 def test_outbox_records_the_current_request_id_and_none_outside_a_request():
     with transaction.atomic(), bound_request_id("req-outbox"):
-        (inside,) = outbox_enqueue(CommitStock(order_id="o-1"))
+        (inside,) = outbox_enqueue(CommitStock(order_id=ORDER_1))
     with transaction.atomic():
-        (outside,) = outbox_enqueue(CommitStock(order_id="o-2"))
+        (outside,) = outbox_enqueue(CommitStock(order_id=ORDER_2))
 
     assert OutboxMessage.objects.get(pk=inside.pk).headers == {"request_id": "req-outbox"}
     assert OutboxMessage.objects.get(pk=outside.pk).headers == {}
@@ -120,7 +127,7 @@ def test_a_consumed_message_runs_under_its_request_id_and_passes_it_on(
     message_id = str(uuid.uuid4())
 
     stock_commit_consumer.apply(
-        kwargs={"order_id": "o-7"}, task_id=message_id, headers={"request_id": "req-saga"}
+        kwargs={"order_id": str(ORDER_7)}, task_id=message_id, headers={"request_id": "req-saga"}
     )
 
     handler_line = next(line for line in log_lines() if line["logger"] == "tests.handler")
@@ -134,7 +141,7 @@ def test_a_consumed_message_runs_under_its_request_id_and_passes_it_on(
 
 @pytest.mark.django_db
 def test_a_task_without_a_request_id_runs_under_a_new_one(stock_commit_consumer):
-    stock_commit_consumer.apply(kwargs={"order_id": "o-8"}, task_id=str(uuid.uuid4()))
+    stock_commit_consumer.apply(kwargs={"order_id": str(ORDER_8)}, task_id=str(uuid.uuid4()))
 
     (answer,) = OutboxMessage.objects.all()
     assert is_generated(answer.headers["request_id"])
@@ -145,7 +152,9 @@ def test_a_task_without_a_request_id_runs_under_a_new_one(stock_commit_consumer)
 def test_a_task_run_inside_a_request_restores_the_requests_id_after(stock_commit_consumer):
     with bound_request_id("req-outer"):
         stock_commit_consumer.apply(
-            kwargs={"order_id": "o-9"}, task_id=str(uuid.uuid4()), headers={"request_id": "inner"}
+            kwargs={"order_id": str(ORDER_9)},
+            task_id=str(uuid.uuid4()),
+            headers={"request_id": "inner"},
         )
 
         assert current_request_id() == "req-outer"
@@ -157,7 +166,7 @@ def test_a_task_run_inside_a_request_restores_the_requests_id_after(stock_commit
 def record_and_route(queue_name: str, request_id: str) -> OutboxMessage:
     """An outbox row recorded under `request_id`, renamed to a task of a throwaway queue."""
     with transaction.atomic(), bound_request_id(request_id):
-        (row,) = outbox_enqueue(CommitStock(order_id="o-1"))
+        (row,) = outbox_enqueue(CommitStock(order_id=ORDER_1))
     OutboxMessage.objects.filter(pk=row.pk).update(task_name=f"{queue_name}.probe")
     return row
 
