@@ -298,6 +298,9 @@ else:
     # The delay queues of native delayed delivery (celery_delayed_0..27) are quorum queues too,
     # so a retry waiting for its countdown survives the loss of a node as well.
     CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
+    # Celery's consumer, setting that up once per cluster rather than once per node's URL (see
+    # workers/delayed_delivery.py: the difference is a worker's pause after a node's loss).
+    CELERY_WORKER_CONSUMER = "workers.delayed_delivery:Consumer"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 4
 CELERY_TASK_ACKS_LATE = True
