@@ -5,6 +5,7 @@ from typing import Any
 from celery.worker.consumer import Consumer as CeleryConsumer
 from celery.worker.consumer.delayed_delivery import DelayedDelivery
 from kombu.transport.native_delayed_delivery import (
+    bind_queue_to_native_delayed_delivery_exchange,
     declare_native_delayed_delivery_exchanges_and_queues,
 )
 
@@ -12,8 +13,8 @@ CELERY_STEP = "celery.worker.consumer.delayed_delivery:DelayedDelivery"
 
 
 class ClusterDelayedDelivery(DelayedDelivery):
-    """Declares the delay exchanges and queues and binds the app's queues to them, through the
-    node the consumer is connected to.
+    """Declares the delay exchanges and queues and binds the worker's queues to them, through
+    the node the consumer is connected to.
 
     Celery's own step does it through every URL of the broker list in turn, as if each were a
     broker of its own, and retries one that refuses for about fifteen seconds before the
@@ -29,7 +30,10 @@ class ClusterDelayedDelivery(DelayedDelivery):
         declare_native_delayed_delivery_exchanges_and_queues(
             c.connection, c.app.conf.broker_native_delayed_delivery_queue_type
         )
-        self._bind_queues(c.app, c.connection)
+        # The queues this worker consumes (declared by now), not every queue the app knows:
+        # a worker retries its own tasks only, and another service's queue may not exist yet.
+        for queue in c.app.amqp.queues.consume_from.values():
+            bind_queue_to_native_delayed_delivery_exchange(c.connection, queue)
 
 
 class Consumer(CeleryConsumer):
