@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
 # answers and moves on to the next when its node goes away, in workers, relays and beat alike.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="amqp://guest:guest@127.0.0.1:5672//")
 CELERY_BROKER_FAILOVER_STRATEGY = "round-robin"
+# RabbitMQ's own bound on redeliveries of one message in a quorum queue (see the queues below).
 QUORUM_DELIVERY_LIMIT = 20
 if CELERY_BROKER_URL.startswith("filesystem"):
     # The embedded broker of `make run`: messages are files under var/broker/, shared by every
@@ -291,8 +292,6 @@ else:
         )
         for service in SERVICES
     ]
-    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
-    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
     # Quorum queues have no global QoS: prefetch per consumer (Celery's detection, on anyway).
     CELERY_WORKER_DETECT_QUORUM_QUEUES = True
     # The delay queues of native delayed delivery (celery_delayed_0..27) are quorum queues too,
