@@ -3,6 +3,7 @@ host behind a proxy the tests can cut, the processes themselves and a small JSON
 
 import contextlib
 import itertools
+import json
 import os
 import shutil
 import signal
@@ -249,9 +250,12 @@ class RabbitCluster:
             node.ctl("stop_app")
             node.ctl("join_cluster", first.node)
             node.ctl("start_app")
-        running = first.ctl("cluster_status", "--formatter", "json")
-        for node in self.nodes:
-            assert node.node in running, f"{node.node} did not join: {running}"
+        running = self.running_nodes()
+        assert running == {node.node for node in self.nodes}, f"not all joined: {running}"
+
+    def running_nodes(self) -> set[str]:
+        """The nodes the cluster counts as running (rabbitmqctl cluster_status)."""
+        return set(json.loads(self.ctl("cluster_status", "--formatter", "json"))["running_nodes"])
 
     def node(self, name: str) -> RabbitNode:
         return next(node for node in self.nodes if node.node == name)
