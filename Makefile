@@ -16,8 +16,8 @@ SERVICES := users products orders inventory
 PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
-	test-shop test-gateway test-deploy test-saga test-e2e test-fuzz test-faults test-chaos nginx \
-	chromium kubectl
+	test-shop test-gateway test-deploy test-saga test-e2e test-fuzz test-faults test-cluster \
+	test-chaos nginx chromium kubectl
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c '$(SUPPORTED_PYTHON)' || { echo "The shop needs Python 3.11, 3.12 or 3.13;" \
@@ -67,7 +67,7 @@ run: venv nginx
 
 test: venv nginx chromium kubectl lint imports databases migrations-check \
 	$(addprefix test-,$(SERVICES)) test-python-$(SECOND_PYTHON_VERSION) test-shop test-gateway \
-	test-deploy test-saga test-e2e test-fuzz test-faults test-chaos
+	test-deploy test-saga test-e2e test-fuzz test-faults test-cluster test-chaos
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -113,6 +113,12 @@ test-saga: venv
 # the suite's own (Debian's rabbitmq-server), never the machine's.
 test-faults: venv nginx rabbitmq-server
 	$(PYTEST) tests/faults --ds=orders.settings
+
+# The saga on a three-node RabbitMQ cluster of the suite's own (Debian's rabbitmq-server on
+# loopback, joined with rabbitmqctl join_cluster): the node leading the quorum queues is killed
+# mid-flow and brought back; prints the pause clients saw.
+test-cluster: venv rabbitmq-server
+	$(PYTEST) tests/cluster --ds=orders.settings -s
 
 # Traffic with every fault at random moments, then the invariants: two minutes with a fixed
 # seed; a longer run is `make test-chaos CHAOS_SECONDS=600` (or another CHAOS_SEED).

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
+from shop.contract import SERVICES
 from shop.jwt_keys import PUBLIC_KEY_FILENAME, ensure_dev_key_pair, read_key
 from shop.observability import sentry_init
 
@@ -249,7 +251,13 @@ SPECTACULAR_SETTINGS = {
 # Celery over RabbitMQ. Every service's worker consumes its own queue only (named after the
 # service; see workers/routing.py). Messages are acknowledged after the task ran (acks_late)
 # and come back if the worker dies (reject_on_worker_lost), so every consumer is idempotent.
+# A RabbitMQ cluster is given as every node's URL, `;`-separated
+# (`amqp://u:p@node1//;amqp://u:p@node2//;amqp://u:p@node3//`): kombu connects to the first that
+# answers and moves on to the next when its node goes away, in workers, relays and beat alike.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="amqp://guest:guest@127.0.0.1:5672//")
+CELERY_BROKER_FAILOVER_STRATEGY = "round-robin"
+# RabbitMQ's own bound on redeliveries of one message in a quorum queue (see the queues below).
+QUORUM_DELIVERY_LIMIT = 20
 if CELERY_BROKER_URL.startswith("filesystem"):
     # The embedded broker of `make run`: messages are files under var/broker/, shared by every
     # process on this machine. Development only: it has no publisher confirms or redelivery.
@@ -262,8 +270,40 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     for option in ("data_folder_in", "data_folder_out", "control_folder"):
         Path(CELERY_BROKER_TRANSPORT_OPTIONS[option]).mkdir(parents=True, exist_ok=True)
 else:
-    # Publisher confirms: the relay marks a message sent only once RabbitMQ has it.
+    # Publisher confirms: the relay marks a message sent only once RabbitMQ has it (on a quorum
+    # queue, once a majority of the cluster's nodes have written it).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    # Every service's queue is a quorum queue: replicated over the cluster's nodes, so losing a
+    # node loses no message (a classic queue lives on one node). Every process declares them
+    # alike (RabbitMQ refuses a declaration that differs), so they are defined here once:
+    # a relay publishing to inventory declares inventory's queue just as its worker does.
+    # Quorum queues need the countdown of a retry delivered by the broker (Celery's native
+    # delayed delivery, which requires a topic exchange): a worker holding the message until
+    # its countdown, as on a classic queue, would need the global QoS quorum queues lack.
+    CELERY_TASK_QUEUES = [
+        Queue(
+            service,
+            Exchange("shop", type="topic"),
+            routing_key=service,
+            queue_arguments={
+                "x-queue-type": "quorum",
+                # RabbitMQ 4's default, set so that 3.x behaves the same. The consumer's own
+                # count (SHOP_MESSAGE_MAX_DELIVERIES, in its database) gives up long before;
+                # this catches only a message that kills its worker before that count is
+                # written (RabbitMQ then drops it).
+                "x-delivery-limit": QUORUM_DELIVERY_LIMIT,
+            },
+        )
+        for service in SERVICES
+    ]
+    # Quorum queues have no global QoS: prefetch per consumer (Celery's detection, on anyway).
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    # The delay queues of native delayed delivery (celery_delayed_0..27) are quorum queues too,
+    # so a retry waiting for its countdown survives the loss of a node as well.
+    CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
+    # Celery's consumer, setting that up once per cluster rather than once per node's URL (see
+    # workers/delayed_delivery.py: the difference is a worker's pause after a node's loss).
+    CELERY_WORKER_CONSUMER = "workers.delayed_delivery:Consumer"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 4
 CELERY_TASK_ACKS_LATE = True

@@ -3,6 +3,7 @@ host behind a proxy the tests can cut, the processes themselves and a small JSON
 
 import contextlib
 import itertools
+import json
 import os
 import shutil
 import signal
@@ -12,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,14 +99,15 @@ class RabbitNode:
     start and alarm the server process itself: its own node name, ports, Erlang cookie and data
     under a temporary directory. The machine's own RabbitMQ is shared and never touched."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, cookie: str | None = None) -> None:
         self.node = f"{name}@localhost"
         self.port = free_port()
         self.dist_port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix=f"shop-rabbit-{name}-"))
-        cookie = self.directory / ".erlang.cookie"
-        cookie.write_text(uuid.uuid4().hex.upper())
-        cookie.chmod(0o400)
+        cookie_file = self.directory / ".erlang.cookie"
+        # Nodes of one cluster share theirs (see RabbitCluster).
+        cookie_file.write_text(cookie or uuid.uuid4().hex.upper())
+        cookie_file.chmod(0o400)
         (self.directory / "enabled_plugins").write_text("[].\n")
         (self.directory / "rabbitmq.conf").write_text("")
         (self.directory / "rabbitmq-env.conf").write_text("")
@@ -152,6 +154,11 @@ class RabbitNode:
 
     def start(self) -> None:
         """Start the server process and wait until it takes AMQP connections."""
+        self.launch()
+        self.await_startup()
+
+    def launch(self) -> None:
+        """Start the server process without waiting for it (nodes of a cluster boot together)."""
         log = open(self.directory / "server.log", "ab")  # noqa: SIM115 - the child owns it
         # The scripts in /usr/lib/rabbitmq/bin run as whoever calls them (/usr/sbin's switch
         # to the rabbitmq user, whose home holds the machine's cookie).
@@ -164,6 +171,9 @@ class RabbitNode:
             start_new_session=True,
         )
         log.close()
+
+    def await_startup(self) -> None:
+        assert self.process is not None, "launch() the node first"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -189,6 +199,15 @@ class RabbitNode:
             self.process.wait()
         self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL the node's Erlang VM, as a crash or a lost machine would end it."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.process = None
+
     def restart(self, down_seconds: float = 0) -> None:
         self.stop()
         time.sleep(down_seconds)
@@ -202,6 +221,63 @@ class RabbitNode:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class RabbitCluster:
+    """Nodes of Debian's rabbitmq-server (RabbitNode each: own names, ports and data) sharing one
+    Erlang cookie, joined into one cluster with `rabbitmqctl join_cluster`."""
+
+    def __init__(self, name: str, size: int = 3) -> None:
+        cookie = uuid.uuid4().hex.upper()
+        self.nodes = [RabbitNode(f"{name}{number}", cookie=cookie) for number in range(1, size + 1)]
+
+    @property
+    def url(self) -> str:
+        """Every node's URL, as kombu takes a cluster: `;`-separated, tried in turn."""
+        return ";".join(node.url for node in self.nodes)
+
+    @property
+    def port(self) -> int:
+        return self.nodes[0].port
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.launch()
+        for node in self.nodes:
+            node.await_startup()
+        first, *others = self.nodes
+        for node in others:
+            node.ctl("stop_app")
+            node.ctl("join_cluster", first.node)
+            node.ctl("start_app")
+        running = self.running_nodes()
+        assert running == {node.node for node in self.nodes}, f"not all joined: {running}"
+
+    def running_nodes(self) -> set[str]:
+        """The nodes the cluster counts as running (rabbitmqctl cluster_status)."""
+        return set(json.loads(self.ctl("cluster_status", "--formatter", "json"))["running_nodes"])
+
+    def node(self, name: str) -> RabbitNode:
+        return next(node for node in self.nodes if node.node == name)
+
+    def ctl(self, *args: str, timeout: float = 60) -> str:
+        """rabbitmqctl against the first node that answers."""
+        for node in self.nodes:
+            if node.process is None:
+                continue
+            with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                return node.ctl(*args, timeout=timeout)
+        raise RuntimeError("no node of the cluster answers rabbitmqctl")
+
+    def leaders(self, queues: Iterable[str]) -> dict[str, str]:
+        """The node that leads each of `queues` (quorum queues), by queue name."""
+        rows = self.ctl("list_queues", "name", "leader", "--no-table-headers")
+        found = dict(line.split("\t")[:2] for line in rows.splitlines() if "\t" in line)
+        return {queue: found[queue] for queue in queues if queue in found}
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.close()
 
 
 def _rabbit_binary(name: str) -> str:
@@ -335,8 +411,8 @@ class Shop:
     staff_token: str
 
     database_prefix: str
-    # The suite's own RabbitMQ server, when the stack runs on one (see RabbitNode).
-    rabbit: "RabbitNode | None" = None
+    # The suite's own RabbitMQ server or cluster, when the stack runs on one (see RabbitNode).
+    rabbit: "RabbitNode | RabbitCluster | None" = None
 
     def database(self, service: str) -> str:
         return f"{self.database_prefix}{service}"
@@ -455,7 +531,7 @@ def running_shop(
     gateway: bool = False,
     env: dict[str, str] | None = None,
     broker_proxy: bool = True,
-    rabbit: RabbitNode | None = None,
+    rabbit: "RabbitNode | RabbitCluster | None" = None,
 ) -> Iterator[Shop]:
     """The whole shop as real processes on fresh `shop_<name>_*` databases and a RabbitMQ
     virtual host of its own, reached through a proxy the tests can cut (without `broker_proxy`,
@@ -468,12 +544,12 @@ def running_shop(
         vhost = reset_vhost(f"shop_{name}")
         broker = BrokerProxy()
         broker_port = broker.port if broker_proxy else RABBITMQ[1]
+        broker_url = f"amqp://guest:guest@127.0.0.1:{broker_port}/{vhost}"
     else:
-        # A server of the test's own: the default virtual host, reached directly, so that
-        # stopping it is what every process of the stack meets.
-        vhost = ""
+        # A server (or cluster) of the test's own: the default virtual host, reached directly,
+        # so that stopping it is what every process of the stack meets.
         broker = BrokerProxy(target=("127.0.0.1", rabbit.port))
-        broker_port = rabbit.port
+        broker_url = rabbit.url
     artifacts = Path(os.environ.get("SHOP_TEST_ARTIFACTS", ROOT / "test-artifacts"))
     full_env = {
         **{key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"},
@@ -483,7 +559,7 @@ def running_shop(
             )
             for service in SERVICES
         },
-        "CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{broker_port}/{vhost}",
+        "CELERY_BROKER_URL": broker_url,
         "SHOP_VAR_DIR": str(artifacts / name / "var"),
         "DJANGO_SUPERUSER_USERNAME": STAFF[0],
         "DJANGO_SUPERUSER_EMAIL": f"{STAFF[0]}@example.com",

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,11 @@ def consumer(task_name: str) -> Callable[[Callable[[Any], None]], Task]:
                     handler=handler,
                 )
             except RetryLater as retry:
-                raise self.retry(countdown=retry.countdown_seconds, exc=retry.cause) from None
+                # Whole seconds: on quorum queues the broker holds the retry for its countdown
+                # (Celery's native delayed delivery), which counts in seconds and refuses less
+                # than one.
+                countdown = math.ceil(retry.countdown_seconds)
+                raise self.retry(countdown=countdown, exc=retry.cause) from None
 
         # Before registering: shared_task hands back a proxy whose docstring cannot be set.
         run.__doc__ = handler.__doc__
