@@ -60,21 +60,22 @@ class StackConfig:
     gateway_values: dict[str, str] = field(default_factory=dict)
 
 
+# The web processes' settings, the same file as in the containers (its values are theirs).
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+# Shorter than the containers' 25 s: a web process finishes its requests within STOP_SECONDS.
+GRACEFUL_TIMEOUT_SECONDS = 10
+
+
 def gunicorn_command(application: str, *, bind: str, workers: int) -> list[str]:
-    """How every web process of the local stack runs (and the benchmark's reference app)."""
+    """How every web process of the local stack runs (and the benchmark's reference app): the
+    containers' gunicorn.conf.py, with what differs on one machine given on the command line
+    (which wins over the file): its address, its worker count, the graceful timeout."""
     return [
         sys.executable, "-m", "gunicorn", application,
+        "--config", str(GUNICORN_CONFIG),
         "--bind", bind,
         "--workers", str(workers),
-        # Threads keep the gateway's upstream connections alive between requests.
-        "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5",
-        # No access log: the gateway logs every request, and the service one JSON
-        # line per request with its id (shop.request_id).
-        "--graceful-timeout", "10",
-        # Four gunicorns on one machine would fight over one ~/.gunicorn control socket.
-        "--no-control-socket",
-        # Import the service once, before forking the workers: they share its memory.
-        "--preload",
+        "--graceful-timeout", str(GRACEFUL_TIMEOUT_SECONDS),
     ]  # fmt: skip
 
 

@@ -3,11 +3,13 @@ containers, label selectors and network policies, the compose file and the Docke
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +169,23 @@ def secret_refs(workload: Workload) -> Iterator[tuple[str, str | None]]:
 
 def command(container: dict) -> list[str]:
     return [*container.get("command", []), *container.get("args", [])]
+
+
+def gunicorn_settings(command: list[str]) -> dict[str, Any]:
+    """The settings a `... gunicorn <app> [options]` command line runs with, resolved by gunicorn
+    itself as it starts: the config file it names (relative paths from the repository root, the
+    image's working directory), then the command line's options, which win."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    arguments = command[command.index("gunicorn") + 1 :]
+    saved = sys.argv
+    sys.argv = ["gunicorn", *arguments]
+    try:
+        with contextlib.chdir(ROOT):
+            application = WSGIApplication()
+    finally:
+        sys.argv = saved
+    return {name: setting.get() for name, setting in application.cfg.settings.items()}
 
 
 # -- label selectors and network policies --------------------------------------------------------

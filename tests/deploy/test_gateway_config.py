@@ -26,6 +26,7 @@ from tests.deploy.manifests import (
     compose,
     dockerfile_stages,
     generated,
+    gunicorn_settings,
     named,
 )
 
@@ -124,7 +125,7 @@ def test_compose_runs_the_same_gateway() -> None:
     for service in SERVICES:
         host, port = CLUSTER_VALUES[f"{service.upper()}_UPSTREAM"].split(":")
         web = services[host]["command"]
-        assert web[web.index("--bind") + 1] == f"0.0.0.0:{port}"
+        assert gunicorn_settings(web)["bind"] == [f"0.0.0.0:{port}"]
         assert gateway["depends_on"][host] == {"condition": "service_healthy"}
     cluster = Workload(named(build("prod"), "Deployment", "gateway")).containers()[0]
     (image_stage,) = [stage for stage in dockerfile_stages() if stage.name == "gateway"]

@@ -24,6 +24,7 @@ from tests.deploy.manifests import (
     command,
     env_values,
     generated,
+    gunicorn_settings,
     image_is_pinned,
     named,
     of_kind,
@@ -93,8 +94,9 @@ def test_the_processes_run_the_local_stacks_commands(overlay: str) -> None:
     for service in SERVICES:
         web = command(Workload(named(docs, "Deployment", f"{service}-web")).container("web"))
         assert web[:4] == ["python", "-m", "gunicorn", f"{service}.wsgi:application"]
-        assert web[web.index("--worker-class") + 1] == "gthread"
-        assert web[web.index("--bind") + 1] == "0.0.0.0:8000"
+        settings = gunicorn_settings(web)
+        assert settings["worker_class"] == "gthread"
+        assert settings["bind"] == ["0.0.0.0:8000"]
         worker = command(
             Workload(named(docs, "Deployment", f"{service}-worker")).container("worker")
         )
@@ -108,8 +110,9 @@ def test_the_processes_run_the_local_stacks_commands(overlay: str) -> None:
 
 
 def test_every_variable_a_service_reads_is_set_in_the_cluster(overlay: str) -> None:
-    """deploy/env/<service>.env.example lists every variable the service reads: each one is in
-    its pods' environment (ConfigMaps or Secrets), or deliberately left to its default."""
+    """deploy/env/common.env.example and <service>.env.example list every variable the service
+    reads: each one is in its pods' environment (ConfigMaps or Secrets), or deliberately left to
+    its default."""
     left_to_default = {
         "JWT_KEYS_DIR",  # where development keys are generated; production mounts them
         "SHOP_SSO_COOKIE_SECURE",  # defaults to "not DEBUG": Secure behind TLS
@@ -118,8 +121,9 @@ def test_every_variable_a_service_reads_is_set_in_the_cluster(overlay: str) -> N
     for service in SERVICES:
         container = Workload(named(docs, "Deployment", f"{service}-web")).container("web")
         present = set(env_values(docs, container)) | {v["name"] for v in container["env"]}
-        example = ROOT / "deploy" / "env" / f"{service}.env.example"
-        variables = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example.read_text(), re.MULTILINE))
+        examples = [ROOT / "deploy" / "env" / f"{name}.env.example" for name in ("common", service)]
+        text = "".join(example.read_text() for example in examples)
+        variables = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
         # Inside a service's pods the database is plain DATABASE_URL.
         variables -= {f"{service.upper()}_DATABASE_URL", *left_to_default}
         assert variables <= present, f"{service}: not set: {sorted(variables - present)}"
@@ -371,8 +375,7 @@ def test_graceful_shutdown_outlasts_the_work_in_flight(overlay: str) -> None:
             container = workload.container("web")
             pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
             assert pre_stop[0] == "sleep", f"{workload}: preStop"
-            gunicorn = command(container)
-            graceful = int(gunicorn[gunicorn.index("--graceful-timeout") + 1])
+            graceful = gunicorn_settings(command(container))["graceful_timeout"]
             assert grace > int(pre_stop[1]) + graceful, f"{workload}: {grace}s"
 
 
