@@ -302,6 +302,11 @@ SHOP_RELAY_SWEEP_SECONDS = env.float("SHOP_RELAY_SWEEP_SECONDS", default=2.0)
 # Without notifications (SQLite), how often an idle relay looks for new outbox rows: the floor
 # of a saga step's latency there.
 SHOP_RELAY_POLL_SECONDS = env.float("SHOP_RELAY_POLL_SECONDS", default=0.05)
+# A Celery worker serves its own Prometheus metrics (what it consumed, orders settled) at
+# http://<address>:<port>/metrics, since they live in its memory, not in the database the web's
+# /metrics reads. 0: not served.
+SHOP_WORKER_METRICS_PORT = env.int("SHOP_WORKER_METRICS_PORT", default=0)
+SHOP_WORKER_METRICS_ADDRESS = env.str("SHOP_WORKER_METRICS_ADDRESS", default="0.0.0.0")  # noqa: S104 - a pod's port
 
 
 def service_settings(service: str) -> dict:
