@@ -30,6 +30,10 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-used-in-production" 
 DEBUG = env.bool("DJANGO_DEBUG", default=not IS_PRODUCTION)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# The pod's own address, where Prometheus scrapes /metrics by it (Host: <pod IP>:8000); set from
+# the downward API by deploy/k8s/components/monitoring. Unset: nothing added.
+if POD_IP := env.str("DJANGO_POD_IP", default=""):
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, POD_IP]
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 if IS_PRODUCTION:
