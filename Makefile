@@ -1,6 +1,15 @@
 # The shop's commands. `make run` brings it up, `make test` runs every gate and suite.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The interpreter: $(PYTHON) when given, else the first of these that runs a version the pinned
+# dependencies support (3.11 to 3.13: django-filter 26, asgiref 3.13, numpy 2.4... need 3.11).
+SUPPORTED_PYTHON := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+PYTHON_CANDIDATES := python3 python3.13 python3.12 python3.11
+# make test runs the service suites under this one too (test-python-3.13).
+SECOND_PYTHON_VERSION := 3.13
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(or $(shell for candidate in $(PYTHON_CANDIDATES); do \
+	$$candidate -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && { echo $$candidate; break; }; done),python3)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 SERVICES := users products orders inventory
@@ -11,7 +20,9 @@ PYTEST := $(PY) -m pytest
 	chromium kubectl test-monitoring prometheus
 
 $(VENV)/.installed: pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Django 5.2 LTS)"'
+	@$(PYTHON) -c '$(SUPPORTED_PYTHON)' || { echo "The shop needs Python 3.11, 3.12 or 3.13;" \
+		"$(PYTHON) is $$($(PYTHON) --version 2>&1). Install one, or name it: make PYTHON=python3.12" >&2; \
+		exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
@@ -55,8 +66,8 @@ run: venv nginx
 	$(PY) -m deploy.local.run
 
 test: venv nginx chromium kubectl lint imports databases migrations-check \
-	$(addprefix test-,$(SERVICES)) test-shop test-gateway test-deploy test-saga test-e2e test-fuzz \
-	test-faults test-chaos test-monitoring
+	$(addprefix test-,$(SERVICES)) test-python-$(SECOND_PYTHON_VERSION) test-shop test-gateway \
+	test-deploy test-saga test-e2e test-fuzz test-faults test-chaos test-monitoring
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -128,6 +139,32 @@ rabbitmq-server:
 ifeq ($(RABBITMQ_SERVER),)
 	$(call apt_install,rabbitmq-server)
 endif
+
+# The service suites again under a second Python, the newest the pins support: a venv of its own
+# (.venv-3.13) from python3.13 on PATH or pyenv's, installed by pyenv when it has none.
+SECOND_VENV := .venv-$(SECOND_PYTHON_VERSION)
+SECOND_PYTHON = $(shell command -v python$(SECOND_PYTHON_VERSION) >/dev/null && \
+	python$(SECOND_PYTHON_VERSION) -c '' 2>/dev/null && echo python$(SECOND_PYTHON_VERSION) || \
+	ls -d $$(pyenv root 2>/dev/null)/versions/$(SECOND_PYTHON_VERSION)*/bin/python3 2>/dev/null | tail -1)
+
+$(SECOND_VENV)/.installed: pyproject.toml constraints.txt
+	@if [ -z "$(SECOND_PYTHON)" ]; then \
+		if command -v pyenv >/dev/null; then pyenv install --skip-existing $(SECOND_PYTHON_VERSION); \
+		else echo "test-python-$(SECOND_PYTHON_VERSION) needs Python $(SECOND_PYTHON_VERSION)" \
+			"(python$(SECOND_PYTHON_VERSION) on PATH, or pyenv)" >&2; exit 1; fi; \
+	fi
+	$(or $(SECOND_PYTHON),$$(ls -d $$(pyenv root)/versions/$(SECOND_PYTHON_VERSION)*/bin/python3 | tail -1)) \
+		-m venv $(SECOND_VENV)
+	$(SECOND_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SECOND_VENV)/bin/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $@
+
+.PHONY: test-python-$(SECOND_PYTHON_VERSION)
+test-python-$(SECOND_PYTHON_VERSION): $(SECOND_VENV)/.installed
+	@$(SECOND_VENV)/bin/python --version
+	@for service in $(SERVICES); do \
+		$(SECOND_VENV)/bin/python -m pytest -q tests/$$service --ds=$$service.settings || exit 1; \
+	done
 
 # Re-pin every dependency to the newest release pyproject.toml allows.
 lock:

@@ -243,6 +243,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Clients speak JSON; the form and multipart parsers serve the browsable API's HTML forms,
+    # which need no schema. Listing them made every body a three-way union that generated
+    # clients (openapi-python-client) encode three times over.
+    "PARSER_WHITELIST": ["shop.api.parsers.JSONParser"],
 }
 
 
