@@ -99,3 +99,92 @@ def test_the_dashboard_charts_only_exported_metrics_and_every_saga_signal():
         "shop_order_settle_seconds_sum",
         "shop_order_settle_seconds_count",
     }
+
+
+def test_the_shipped_rules_fire_on_their_minute_and_not_before(tmp_path):
+    """promtool's own rule tests, on the shipped durations: a queue that holds messages while
+    nothing is consumed alerts after a minute, one that drains does not; an order pending for
+    over a minute alerts; a dead message alerts at once."""
+    # promtool compares annotations too: the same rules without them, so that the test says
+    # when each alert fires and leaves the wording alone.
+    shipped = yaml.safe_load(ALERTS.read_text())
+    for group in shipped["groups"]:
+        for rule in group["rules"]:
+            rule.pop("annotations", None)
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(shipped))
+    case = {
+        "rule_files": [str(tmp_path / "rules.yml")],
+        "evaluation_interval": "15s",
+        "tests": [
+            {
+                "interval": "15s",
+                "input_series": [
+                    # inventory's queue holds messages and its worker is gone
+                    {"series": 'shop_queue_messages{service="inventory"}', "values": "3x10"},
+                    {"series": 'shop_queue_consumers{service="inventory"}', "values": "0x10"},
+                    # orders' queue holds messages but its worker consumes them
+                    {"series": 'shop_queue_messages{service="orders"}', "values": "5x10"},
+                    {"series": 'shop_queue_consumers{service="orders"}', "values": "2x10"},
+                    {
+                        "series": 'shop_messages_consumed_total{service="orders",'
+                        'task="orders.order_reserve_confirm",outcome="processed"}',
+                        "values": "0+10x10",
+                    },
+                    {
+                        "series": 'shop_orders_oldest_pending_age_seconds{service="orders"}',
+                        "values": "0+15x10",
+                    },
+                    {
+                        "series": 'shop_inbox_messages{service="users",status="dead"}',
+                        "values": "0 1x9",
+                    },
+                ],
+                "alert_rule_test": [
+                    {"eval_time": "45s", "alertname": "ShopOutboxLag", "exp_alerts": []},
+                    {
+                        "eval_time": "75s",
+                        "alertname": "ShopOutboxLag",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "service": "inventory",
+                                    "severity": "warning",
+                                    "leg": "queue",
+                                }
+                            }
+                        ],
+                    },
+                    {"eval_time": "60s", "alertname": "ShopOrderPendingTooLong", "exp_alerts": []},
+                    {
+                        "eval_time": "75s",
+                        "alertname": "ShopOrderPendingTooLong",
+                        "exp_alerts": [
+                            {"exp_labels": {"service": "orders", "severity": "critical"}}
+                        ],
+                    },
+                    {
+                        "eval_time": "15s",
+                        "alertname": "ShopDeadMessages",
+                        "exp_alerts": [{"exp_labels": {"service": "users", "severity": "warning"}}],
+                    },
+                    {
+                        "eval_time": "75s",
+                        "alertname": "ShopConsumersGone",
+                        "exp_alerts": [
+                            {"exp_labels": {"service": "inventory", "severity": "critical"}}
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    (tmp_path / "case.yml").write_text(yaml.safe_dump(case))
+
+    result = subprocess.run(
+        [binary("promtool"), "test", "rules", str(tmp_path / "case.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
