@@ -15,6 +15,7 @@ from shop.messaging.consumer import consumer
 from shop.messaging.metrics import MessagingCollector
 from shop.messaging.models import InboxMessage, OutboxMessage
 from shop.observability import WORKER_REGISTRY
+from workers.app import app
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +138,9 @@ def commit_task():
         if failures:
             raise failures.pop()
 
-    return consumer(INVENTORY_STOCK_COMMIT)(handler), failures
+    yield consumer(INVENTORY_STOCK_COMMIT)(handler), failures
+    # Unregistered, so that the next test registering this name gets its own handler.
+    app.tasks.pop(INVENTORY_STOCK_COMMIT, None)
 
 
 def consumed(outcome: str) -> float:
