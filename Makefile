@@ -17,7 +17,7 @@ PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
 	test-shop test-gateway test-deploy test-saga test-e2e test-fuzz test-faults test-cluster \
-	test-chaos nginx chromium kubectl
+	test-chaos test-monitoring nginx chromium kubectl prometheus
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c '$(SUPPORTED_PYTHON)' || { echo "The shop needs Python 3.11, 3.12 or 3.13;" \
@@ -67,7 +67,7 @@ run: venv nginx
 
 test: venv nginx chromium kubectl lint imports databases migrations-check \
 	$(addprefix test-,$(SERVICES)) test-python-$(SECOND_PYTHON_VERSION) test-shop test-gateway \
-	test-deploy test-saga test-e2e test-fuzz test-faults test-cluster test-chaos
+	test-deploy test-saga test-e2e test-fuzz test-faults test-cluster test-chaos test-monitoring
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -126,6 +126,18 @@ CHAOS_SECONDS ?= 120
 CHAOS_SEED ?= 20261202
 test-chaos: venv nginx rabbitmq-server
 	$(PY) -m tests.chaos --seconds $(CHAOS_SECONDS) --seed $(CHAOS_SEED)
+
+# The alert rules (deploy/k8s/components/monitoring) checked by promtool, then run by Debian's
+# Prometheus against the real stack: the inventory worker stopped while orders are placed makes
+# the saga's alerts fire, its return clears them (about 50 s).
+test-monitoring: venv prometheus
+	$(PYTEST) tests/monitoring --ds=orders.settings
+
+PROMETHEUS := $(shell command -v prometheus 2>/dev/null)
+prometheus:
+ifeq ($(PROMETHEUS),)
+	$(call apt_install,prometheus)
+endif
 
 RABBITMQ_SERVER := $(shell ls /usr/lib/rabbitmq/bin/rabbitmq-server 2>/dev/null)
 .PHONY: rabbitmq-server

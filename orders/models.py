@@ -68,6 +68,12 @@ class Order(models.Model):
                 condition=Q(status__in=OPEN_ORDER_STATUSES),
                 name="orders_open_per_customer",
             ),
+            # The backlog: the load-shedding count at placement and /metrics' count and oldest.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=OrderStatus.PENDING),
+                name="orders_pending_oldest_first",
+            ),
             # The expiry scan's only query: orders awaiting payment whose reservation ran out.
             models.Index(
                 fields=["reserved_until"],

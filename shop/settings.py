@@ -32,6 +32,10 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-used-in-production" 
 DEBUG = env.bool("DJANGO_DEBUG", default=not IS_PRODUCTION)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# The pod's own address, where Prometheus scrapes /metrics by it (Host: <pod IP>:8000); set from
+# the downward API by deploy/k8s/components/monitoring. Unset: nothing added.
+if POD_IP := env.str("DJANGO_POD_IP", default=""):
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, POD_IP]
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 if IS_PRODUCTION:
@@ -346,6 +350,11 @@ SHOP_RELAY_SWEEP_SECONDS = env.float("SHOP_RELAY_SWEEP_SECONDS", default=2.0)
 # Without notifications (SQLite), how often an idle relay looks for new outbox rows: the floor
 # of a saga step's latency there.
 SHOP_RELAY_POLL_SECONDS = env.float("SHOP_RELAY_POLL_SECONDS", default=0.05)
+# A Celery worker serves its own Prometheus metrics (what it consumed, orders settled) at
+# http://<address>:<port>/metrics, since they live in its memory, not in the database the web's
+# /metrics reads. 0: not served.
+SHOP_WORKER_METRICS_PORT = env.int("SHOP_WORKER_METRICS_PORT", default=0)
+SHOP_WORKER_METRICS_ADDRESS = env.str("SHOP_WORKER_METRICS_ADDRESS", default="0.0.0.0")  # noqa: S104 - a pod's port
 
 
 def service_settings(service: str) -> dict:

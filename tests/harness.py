@@ -580,6 +580,7 @@ def running_shop(
             log_dir=artifacts / name / "logs",
             gateway_port=free_port() if gateway else None,
             gateway_values=UNLIMITED_PLACEMENTS,
+            worker_metrics_ports={service: free_port() for service in SERVICES},
         )
     )
     stack.migrate()

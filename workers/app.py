@@ -7,9 +7,11 @@ service's queue and loading only that service's tasks (autodiscovered from its I
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
+from django.conf import settings
 from django.db import close_old_connections
 
+from shop.observability import worker_metrics_serve
 from shop.request_id import bind_task_request_id, unbind_task_request_id
 
 app = Celery("shop")
@@ -43,3 +45,13 @@ task_postrun.connect(reuse_database_connections, weak=False)
 def keep_django_logging(**_: Any) -> None:
     """Celery configures no logging of its own (no handlers, formats or stdout redirection):
     worker and beat log as settings.LOGGING says, one JSON line per event like the rest."""
+
+
+@worker_init.connect(weak=False)
+def serve_worker_metrics(**_: Any) -> None:
+    """In the worker's main process, where the threads pool runs its tasks (beat and the relay
+    send no worker_init)."""
+    if settings.SHOP_WORKER_METRICS_PORT:
+        worker_metrics_serve(
+            port=settings.SHOP_WORKER_METRICS_PORT, address=settings.SHOP_WORKER_METRICS_ADDRESS
+        )

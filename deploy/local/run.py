@@ -23,6 +23,8 @@ PORTS = {
     service: GATEWAY_PORT + offset
     for offset, service in enumerate(("users", "products", "orders", "inventory"), start=1)
 }
+# Each service's Celery worker serves its own metrics a hundred ports further (8101-8104).
+WORKER_METRICS_PORTS = {service: port + 100 for service, port in PORTS.items()}
 # What stops the shop: Ctrl-C, `kill` (a supervisor, `kill -- -PGID`) and a closing terminal.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -57,7 +59,13 @@ def main() -> int:
     var_dir = Path(os.environ.get("SHOP_VAR_DIR", ROOT / "var"))
     env = run_environment(dict(os.environ), var_dir)
     stack = Stack(
-        StackConfig(ports=PORTS, env=env, log_dir=var_dir / "log", gateway_port=GATEWAY_PORT)
+        StackConfig(
+            ports=PORTS,
+            env=env,
+            log_dir=var_dir / "log",
+            gateway_port=GATEWAY_PORT,
+            worker_metrics_ports=WORKER_METRICS_PORTS,
+        )
     )
     try:
         return run(stack, env)

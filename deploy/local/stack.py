@@ -58,6 +58,9 @@ class StackConfig:
     # Values for the gateway's template beyond the addresses (deploy/nginx/render.py's
     # placeholders, e.g. PLACEMENT_RATE); what is not given keeps the renderer's default.
     gateway_values: dict[str, str] = field(default_factory=dict)
+    # Where each service's Celery worker serves its own metrics (127.0.0.1 only); a service not
+    # named serves none.
+    worker_metrics_ports: dict[str, int] = field(default_factory=dict)
 
 
 # The web processes' settings, the same file as in the containers (its values are theirs).
@@ -163,6 +166,9 @@ class Stack:
         if self.config.gateway_port:
             # Behind the gateway, which sets X-Forwarded-For to the client's address.
             env.setdefault("DJANGO_NUM_PROXIES", "1")
+        if name.endswith("-worker") and service in self.config.worker_metrics_ports:
+            env["SHOP_WORKER_METRICS_PORT"] = str(self.config.worker_metrics_ports[service])
+            env["SHOP_WORKER_METRICS_ADDRESS"] = "127.0.0.1"
         log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child owns it from here
         self.log_offsets[name] = log.tell()
         self.processes[name] = subprocess.Popen(
@@ -230,6 +236,9 @@ class Stack:
     # -- helpers ----------------------------------------------------------------------------
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.config.ports[service]}"
+
+    def worker_metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.config.worker_metrics_ports[service]}/metrics"
 
     @property
     def gateway_url(self) -> str:

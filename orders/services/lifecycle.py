@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orders.errors import OrderNotCancellable, OrderNotFound
+from orders.metrics import order_settled_observe
 from orders.models import Order, OrderStatus
 from orders.selectors import order_get
 from orders.services.transitions import order_notification, order_transition
@@ -49,6 +50,8 @@ def order_confirm_reservation(*, order_id: UUID) -> None:
             reason="stock reserved",
             reserved_until=now + timedelta(seconds=settings.ORDERS_RESERVATION_TTL_SECONDS),
         ):
+            placed_at = Order.objects.filter(pk=order_id).values_list("created_at", flat=True)
+            _observe_settled_on_commit(placed_at=placed_at.get(), outcome="reserved")
             return
         status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
         if status is None:
@@ -73,6 +76,12 @@ def order_reject(*, order_id: UUID, reason: str) -> None:
         ):
             order = Order.objects.get(pk=order_id)
             outbox_enqueue(order_notification(order=order, kind="order_rejected", reason=reason))
+            _observe_settled_on_commit(placed_at=order.created_at, outcome="rejected")
+
+
+def _observe_settled_on_commit(*, placed_at: datetime, outcome: str) -> None:
+    # After the commit: a transition rolled back (and retried) is observed once, when it holds.
+    transaction.on_commit(lambda: order_settled_observe(placed_at=placed_at, outcome=outcome))
 
 
 def order_cancel(*, order: Order, principal: Principal) -> Order:

@@ -6,3 +6,9 @@ class MessagingConfig(AppConfig):
     label = "messaging"
     verbose_name = "Messages"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from shop.messaging.metrics import MessagingCollector
+        from shop.observability import collector_register
+
+        collector_register(MessagingCollector())

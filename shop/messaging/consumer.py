@@ -12,6 +12,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils import timezone
 
 from shop.contract import MESSAGES_BY_TASK, ContractError, Message
+from shop.messaging.metrics import MESSAGES_CONSUMED
 from shop.messaging.models import InboxMessage
 from shop.messaging.outbox import outbox_replay
 
@@ -34,20 +35,25 @@ def consumer(task_name: str) -> Callable[[Callable[[Any], None]], Task]:
 
     def decorate(handler: Callable[[Any], None]) -> Task:
         def run(self: Task, **payload: Any) -> None:
+            outcome = "failed"
             try:
-                consume(
+                status = consume(
                     message_id=self.request.id,
                     task_name=task_name,
                     payload=payload,
                     message_class=message_class,
                     handler=handler,
                 )
+                outcome = "dead" if status == InboxMessage.Status.DEAD else "processed"
             except RetryLater as retry:
+                outcome = "retried"
                 # Whole seconds: on quorum queues the broker holds the retry for its countdown
                 # (Celery's native delayed delivery), which counts in seconds and refuses less
                 # than one.
                 countdown = math.ceil(retry.countdown_seconds)
                 raise self.retry(countdown=countdown, exc=retry.cause) from None
+            finally:
+                MESSAGES_CONSUMED.labels(task=task_name, outcome=outcome).inc()
 
         # Before registering: shared_task hands back a proxy whose docstring cannot be set.
         run.__doc__ = handler.__doc__

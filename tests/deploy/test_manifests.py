@@ -18,6 +18,7 @@ from tests.deploy.manifests import (
     README,
     ROOT,
     SERVICES,
+    Rule,
     Workload,
     app_workloads,
     build,
@@ -36,6 +37,16 @@ from tests.deploy.manifests import (
 )
 
 pytestmark = pytest.mark.parametrize("overlay", OVERLAYS)
+
+# The one other way into a web pod, in the overlays with components/monitoring: Prometheus' pods
+# in the monitoring namespace, to the web port (/metrics) and the workers' metrics port.
+PROMETHEUS_SCRAPES = Rule(
+    peer={
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+    },
+    ports=frozenset({("TCP", 8000), ("TCP", 9100)}),
+)
 
 # Names of values that are secrets: never a literal in a manifest or a ConfigMap.
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|_PASS$|TOKEN$|DATABASE_URL|BROKER_URL|EMAIL_URL|DSN$")
@@ -116,6 +127,7 @@ def test_every_variable_a_service_reads_is_set_in_the_cluster(overlay: str) -> N
     left_to_default = {
         "JWT_KEYS_DIR",  # where development keys are generated; production mounts them
         "SHOP_SSO_COOKIE_SECURE",  # defaults to "not DEBUG": Secure behind TLS
+        "DJANGO_POD_IP",  # from the downward API where Prometheus scrapes (components/monitoring)
     }
     docs = build(overlay)
     for service in SERVICES:
@@ -404,6 +416,8 @@ def test_only_the_gateway_reaches_the_web_pods(overlay: str) -> None:
         ingress = rules(policies_for(docs, workload.labels, "Ingress"), "Ingress")
         assert ingress, f"{workload}: nobody reaches it"
         for rule in ingress:
+            if rule == PROMETHEUS_SCRAPES:
+                continue  # its port's /metrics, from the monitoring namespace's Prometheus
             assert rule.reaches_pod(gateway.labels), f"{workload}: {rule}"
             assert not any(rule.reaches_pod(w.labels) for w in others), f"{workload}: {rule}"
             assert rule.ports == {("TCP", 8000)}, f"{workload}: {rule}"
