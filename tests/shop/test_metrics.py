@@ -155,12 +155,13 @@ def test_each_delivery_is_counted_by_its_outcome(commit_task, settings):
     settings.SHOP_MESSAGE_RETRY_BACKOFF_SECONDS = 0.01
     before = {outcome: consumed(outcome) for outcome in ("processed", "retried", "dead")}
     message_id = str(uuid.uuid4())
+    order_id = str(uuid.uuid4())
 
-    task.apply(kwargs={"order_id": "o-1"}, task_id=message_id)
-    task.apply(kwargs={"order_id": "o-1"}, task_id=message_id)  # a duplicate, skipped
+    task.apply(kwargs={"order_id": order_id}, task_id=message_id)
+    task.apply(kwargs={"order_id": order_id}, task_id=message_id)  # a duplicate, skipped
     task.apply(kwargs={"order": "malformed"}, task_id=str(uuid.uuid4()))
     failures.append(RuntimeError("transient"))
-    task.apply(kwargs={"order_id": "o-2"}, task_id=str(uuid.uuid4()), throw=False, retries=0)
+    task.apply(kwargs={"order_id": order_id}, task_id=str(uuid.uuid4()), throw=False, retries=0)
 
     assert consumed("processed") - before["processed"] >= 2
     assert consumed("dead") - before["dead"] == 1
