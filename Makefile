@@ -7,8 +7,8 @@ SERVICES := users products orders inventory
 PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
-	test-shop test-gateway test-deploy test-saga test-e2e test-fuzz test-faults test-chaos nginx \
-	chromium kubectl
+	test-shop test-gateway test-deploy test-saga test-e2e test-keys test-fuzz test-faults test-chaos \
+	nginx chromium kubectl
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (Django 5.2 LTS)"'
@@ -55,8 +55,8 @@ run: venv nginx
 	$(PY) -m deploy.local.run
 
 test: venv nginx chromium kubectl lint imports databases migrations-check \
-	$(addprefix test-,$(SERVICES)) test-shop test-gateway test-deploy test-saga test-e2e test-fuzz \
-	test-faults test-chaos
+	$(addprefix test-,$(SERVICES)) test-shop test-gateway test-deploy test-saga test-e2e test-keys \
+	test-fuzz test-faults test-chaos
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -88,6 +88,11 @@ test-deploy: venv nginx kubectl
 # The whole shop through the gateway, as a client and a browser see it.
 test-e2e: venv nginx chromium
 	$(PYTEST) tests/e2e --ds=orders.settings
+
+# A rotation of the JWT signing key on the real stack, through the gateway: publish, switch,
+# retire, restarting the services between the steps (deploy/README.md gives the same steps).
+test-keys: venv nginx
+	$(PYTEST) tests/keys --ds=orders.settings
 
 # Every service's OpenAPI schema fuzzed (Schemathesis) through the gateway of the real stack.
 test-fuzz: venv nginx
