@@ -16,8 +16,8 @@ SERVICES := users products orders inventory
 PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
-	test-shop test-gateway test-deploy test-saga test-e2e test-fuzz test-faults test-cluster \
-	test-chaos test-monitoring nginx chromium kubectl prometheus
+	test-shop test-gateway test-deploy test-saga test-e2e test-keys test-fuzz test-faults \
+	test-cluster test-chaos test-monitoring nginx chromium kubectl prometheus
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c '$(SUPPORTED_PYTHON)' || { echo "The shop needs Python 3.11, 3.12 or 3.13;" \
@@ -67,7 +67,8 @@ run: venv nginx
 
 test: venv nginx chromium kubectl lint imports databases migrations-check \
 	$(addprefix test-,$(SERVICES)) test-python-$(SECOND_PYTHON_VERSION) test-shop test-gateway \
-	test-deploy test-saga test-e2e test-fuzz test-faults test-cluster test-chaos test-monitoring
+	test-deploy test-saga test-e2e test-keys test-fuzz test-faults test-cluster test-chaos \
+	test-monitoring
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -99,6 +100,11 @@ test-deploy: venv nginx kubectl
 # The whole shop through the gateway, as a client and a browser see it.
 test-e2e: venv nginx chromium
 	$(PYTEST) tests/e2e --ds=orders.settings
+
+# A rotation of the JWT signing key on the real stack, through the gateway: publish, switch,
+# retire, restarting the services between the steps (deploy/README.md gives the same steps).
+test-keys: venv nginx
+	$(PYTEST) tests/keys --ds=orders.settings
 
 # Every service's OpenAPI schema fuzzed (Schemathesis) through the gateway of the real stack.
 test-fuzz: venv nginx

@@ -1,6 +1,19 @@
-"""The request's user on every service: a principal built from verified JWT claims, no database."""
+"""The request's user on every service: a principal built from verified JWT claims, no database;
+and the tokens themselves, signed and verified with the configured keys by `kid`."""
 
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import jwt
+from django.conf import settings
+from rest_framework_simplejwt import tokens
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.models import TokenUser
+from rest_framework_simplejwt.settings import api_settings
+
+from shop.jwt_keys import key_id_of_pem, public_jwk
 
 
 class Principal(TokenUser):
@@ -10,3 +23,83 @@ class Principal(TokenUser):
     authenticates requests even while the users service is down. `id` is the users service's
     account id (a string in the claims; `int(principal.id)` where a number is needed).
     """
+
+
+class KeyedTokenBackend(TokenBackend):
+    """simplejwt's backend with a key set instead of one verifying key: a token is verified with
+    the public key its header's `kid` names, among `public_keys` only; a token that names none,
+    or a key not configured (retired, or never ours), is invalid. It signs with `signing_key`
+    and names it in the header, so that verifiers know which key to use while two are live.
+
+    Only `algorithm` is accepted (RS256): the header's `alg` chooses nothing.
+    """
+
+    def __init__(
+        self, *, public_keys: Sequence[str], signing_key: str | None = None, **options: Any
+    ) -> None:
+        super().__init__(signing_key=signing_key, **options)
+        self.key_set = jwt.PyJWKSet(
+            [public_jwk(pem, algorithm=self.algorithm) for pem in public_keys]
+        )
+        self.signing_key_id = key_id_of_pem(signing_key) if signing_key else None
+
+    def get_verifying_key(self, token: tokens.Token) -> Any:
+        # Unverified, as every kid is: it only chooses among keys we trust.
+        key_id = jwt.get_unverified_header(token).get("kid")  # type: ignore[arg-type]
+        if not isinstance(key_id, str):
+            raise TokenBackendError("Token is invalid")
+        try:
+            return self.key_set[key_id].key
+        except KeyError as error:
+            raise TokenBackendError("Token is invalid") from error
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        if self.signing_key_id is None:
+            raise TokenBackendError("Only the users service signs tokens.")
+        claims = payload.copy()
+        if self.audience is not None:
+            claims["aud"] = self.audience
+        if self.issuer is not None:
+            claims["iss"] = self.issuer
+        return jwt.encode(
+            claims,
+            self.prepared_signing_key,
+            algorithm=self.algorithm,
+            headers={"kid": self.signing_key_id},
+            json_encoder=self.json_encoder,
+        )
+
+
+@cache
+def token_backend() -> KeyedTokenBackend:
+    """The backend of every token of the shop, from the settings: JWT_PUBLIC_KEYS verify (every
+    service), SIMPLE_JWT's SIGNING_KEY signs (the users service only)."""
+    return KeyedTokenBackend(
+        public_keys=settings.JWT_PUBLIC_KEYS,
+        signing_key=api_settings.SIGNING_KEY,
+        algorithm=api_settings.ALGORITHM,
+        audience=api_settings.AUDIENCE,
+        issuer=api_settings.ISSUER,
+        leeway=api_settings.LEEWAY,
+        json_encoder=api_settings.JSON_ENCODER,
+    )
+
+
+class KeyedToken(tokens.Token):
+    """A simplejwt token signed and verified by `token_backend()` (the hook simplejwt offers:
+    its own backend knows one verifying key only)."""
+
+    @property
+    def token_backend(self) -> TokenBackend:
+        return token_backend()
+
+
+class AccessToken(KeyedToken, tokens.AccessToken):
+    """The Bearer token of every API (SIMPLE_JWT's AUTH_TOKEN_CLASSES)."""
+
+
+class RefreshToken(KeyedToken, tokens.RefreshToken):
+    """The users service's refresh token: verified by `kid` too, so that one signed with the
+    previous key still refreshes until that key is retired."""
+
+    access_token_class = AccessToken

@@ -1,12 +1,23 @@
-"""Where the JWT key pair comes from: files named by the environment, or dev keys on first use."""
+"""Where the JWT keys come from (files named by the environment, or dev keys on first use) and
+what names them (their `kid`).
 
+The users service signs with one private key; every service verifies with a set of public keys,
+so that a new key can be published before it signs and an old one kept until no token it signed
+is still alive (deploy/README.md, "Rotating the signing key").
+"""
+
+import base64
 import fcntl
+import hashlib
+import json
 import os
+import re
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
+from jwt.algorithms import RSAAlgorithm
 
 RSA_KEY_SIZE_BITS = 2048
 PRIVATE_KEY_FILENAME = "jwt-private.pem"
@@ -53,3 +64,69 @@ def read_key(path: Path, *, variable: str) -> str:
         raise ImproperlyConfigured(
             f"JWT key not readable at {path} ({error.strerror}); set {variable}."
         ) from error
+
+
+# One PEM block: `-----BEGIN <label>-----`, base64, `-----END <label>-----`.
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.S)
+
+
+def public_keys_from_pem(text: str, *, variable: str) -> tuple[str, ...]:
+    """The public keys of a PEM file, in order, each as a PEM of its own: the keys that verify.
+
+    One key normally; during a rotation two (the current and the next, or the previous), one
+    block after the other, as `cat old.pem new.pem` makes them. Anything that is not an RSA
+    public key of at least RSA_KEY_SIZE_BITS fails start-up, naming `variable`.
+    """
+    blocks = [match.group(0) for match in _PEM_BLOCK.finditer(text)]
+    if not blocks:
+        raise ImproperlyConfigured(f"{variable} holds no PEM public key.")
+    keys: dict[str, str] = {}
+    for number, block in enumerate(blocks, start=1):
+        try:
+            key = serialization.load_pem_public_key(block.encode())
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{variable}: PEM block {number} is no public key ({error})."
+            ) from error
+        if not isinstance(key, rsa.RSAPublicKey) or key.key_size < RSA_KEY_SIZE_BITS:
+            raise ImproperlyConfigured(
+                f"{variable}: PEM block {number} is not an RSA key of {RSA_KEY_SIZE_BITS}+ bits."
+            )
+        keys.setdefault(key_id(key), block + "\n")
+    return tuple(keys.values())
+
+
+def key_id(key: rsa.RSAPublicKey | rsa.RSAPrivateKey) -> str:
+    """The key's `kid`: its RFC 7638 JWK thumbprint (SHA-256), so that it is computed from the
+    key itself and can never name another one. A private key is named by its public half."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        key = key.public_key()
+    jwk = RSAAlgorithm.to_jwk(key, as_dict=True)
+    # The required members only, sorted, no whitespace: RFC 7638, section 3.
+    canonical = json.dumps(
+        {"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}, separators=(",", ":"), sort_keys=True
+    )
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def key_id_of_pem(pem: str) -> str:
+    """The `kid` of an RSA key in PEM, public or private."""
+    try:
+        if "PRIVATE KEY-----" in pem:
+            key = serialization.load_pem_private_key(pem.encode(), password=None)
+        else:
+            key = serialization.load_pem_public_key(pem.encode())
+    except (TypeError, ValueError) as error:
+        raise ImproperlyConfigured(f"A JWT key is no unencrypted PEM key ({error}).") from error
+    if not isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        raise ImproperlyConfigured("The JWT keys must be RSA keys.")
+    return key_id(key)
+
+
+def public_jwk(pem: str, *, algorithm: str) -> dict[str, str]:
+    """An RSA public key in PEM as a JSON Web Key (RFC 7517) named by its `kid`, for signatures
+    with `algorithm` only."""
+    key = serialization.load_pem_public_key(pem.encode())
+    jwk = RSAAlgorithm.to_jwk(key, as_dict=True)
+    return {**jwk, "kid": key_id(key), "use": "sig", "alg": algorithm}  # type: ignore[arg-type]

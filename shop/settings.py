@@ -13,7 +13,12 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from shop.contract import SERVICES
-from shop.jwt_keys import PUBLIC_KEY_FILENAME, ensure_dev_key_pair, read_key
+from shop.jwt_keys import (
+    PUBLIC_KEY_FILENAME,
+    ensure_dev_key_pair,
+    public_keys_from_pem,
+    read_key,
+)
 from shop.observability import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -142,18 +147,26 @@ AUTH_PASSWORD_VALIDATORS = [
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="USD")
 
 # JWT trust: only the users service holds the private key (see users/settings.py);
-# every service verifies access tokens with the public key, statelessly.
+# every service verifies tokens statelessly with the public keys of JWT_PUBLIC_KEY_FILE, the one
+# the token's `kid` names (shop/auth.py). The file holds one key, or during a rotation the
+# current and the next (or previous) one after the other (deploy/README.md).
 JWT_KEYS_DIR = Path(env.str("JWT_KEYS_DIR", default=str(VAR_DIR / "jwt")))
 JWT_PUBLIC_KEY_FILE = Path(
     env.str("JWT_PUBLIC_KEY_FILE", default=str(JWT_KEYS_DIR / PUBLIC_KEY_FILENAME))
 )
 if not IS_PRODUCTION:
     ensure_dev_key_pair(JWT_KEYS_DIR)
+JWT_PUBLIC_KEYS = public_keys_from_pem(
+    read_key(JWT_PUBLIC_KEY_FILE, variable="JWT_PUBLIC_KEY_FILE"), variable="JWT_PUBLIC_KEY_FILE"
+)
 
 SIMPLE_JWT = {
     "ALGORITHM": "RS256",
+    # Signing and verifying go through shop.auth.token_backend (keys chosen by `kid`); the
+    # users service sets the signing key. No VERIFYING_KEY: simplejwt's own one-key backend
+    # must verify nothing.
     "SIGNING_KEY": None,
-    "VERIFYING_KEY": read_key(JWT_PUBLIC_KEY_FILE, variable="JWT_PUBLIC_KEY_FILE"),
+    "AUTH_TOKEN_CLASSES": ("shop.auth.AccessToken",),
     "AUDIENCE": env.str("JWT_AUDIENCE", default="shop"),
     "ISSUER": env.str("JWT_ISSUER", default="shop-users"),
     "ACCESS_TOKEN_LIFETIME": timedelta(
@@ -174,9 +187,10 @@ if SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] > timedelta(minutes=5):
 
 # Browser sign-in, once for every service (shop/sso.py). The users service's login pages, the
 # admin's and the browsable API's, also set this cookie: a JWT signed like access tokens (same
-# key, audience, issuer) but with token_type "sso", valid for USERS_SSO_LIFETIME_SECONDS (see
-# users/settings.py). Every service keeps its browser session in step with it (the others
-# through a local "shadow" user whose id is the account's id); logging out anywhere deletes it.
+# keys and `kid`, audience, issuer) but with token_type "sso", valid for
+# USERS_SSO_LIFETIME_SECONDS (see users/settings.py). Every service keeps its browser session in
+# step with it (the others through a local "shadow" user whose id is the account's id); logging
+# out anywhere deletes it.
 SHOP_SSO_COOKIE_NAME = "shop_sso"
 # Browsers send a Secure cookie only over https (and to http://localhost); off with DEBUG, so
 # that a local stack works over plain http. Behind plain http in production, set it to false.

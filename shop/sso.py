@@ -33,8 +33,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import RedirectView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import Token
 
+from shop.auth import KeyedToken
 from shop.contract import SsoRevoked
 from shop.messaging.outbox import outbox_enqueue
 
@@ -45,11 +45,11 @@ SESSION_KEY = "shop_sso"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-class SsoToken(Token):
+class SsoToken(KeyedToken):
     """The SSO cookie's JWT: signed with the users service's private key and checked exactly as
-    access tokens are (RS256 only, audience, issuer, expiry), but of its own `token_type`, so
-    that neither passes for the other: an access token in the cookie or this token as a Bearer
-    is refused."""
+    access tokens are (RS256 only, the key its `kid` names, audience, issuer, expiry), but of
+    its own `token_type`, so that neither passes for the other: an access token in the cookie or
+    this token as a Bearer is refused."""
 
     token_type = "sso"  # noqa: S105 (a kind of token, not a password)
 

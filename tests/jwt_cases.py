@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from tests.tokens import access_claims, encode
+from shop.jwt_keys import key_id_of_pem
+from tests.tokens import access_claims, encode, private_key_pem
 
 Claims = Callable[[], dict]
 
@@ -30,9 +31,12 @@ def forged_tokens(claims: Claims, *, of_another_type: Claims) -> dict[str, Calla
         return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims())}."
 
     def hs256_signed_with_public_key() -> str:
-        # PyJWT refuses to HMAC with a PEM key, so sign by hand as an attacker would.
-        signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(claims())}"
-        key = settings.SIMPLE_JWT["VERIFYING_KEY"].encode()
+        # PyJWT refuses to HMAC with a PEM key, so sign by hand as an attacker would, naming
+        # the key that verifies.
+        public_key = settings.JWT_PUBLIC_KEYS[0]
+        header = {"alg": "HS256", "typ": "JWT", "kid": key_id_of_pem(public_key)}
+        signing_input = f"{_b64(header)}.{_b64(claims())}"
+        key = public_key.encode()
         signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
         return f"{signing_input}.{_b64(signature)}"
 
@@ -45,13 +49,24 @@ def forged_tokens(claims: Claims, *, of_another_type: Claims) -> dict[str, Calla
         return encode(changed(iat=now - 3600, exp=now - 60))
 
     def signed_by_another_key() -> str:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-        return jwt.encode(claims(), pem, algorithm="RS256")
+        # Named by its own kid: a key the shop was never given.
+        return encode(claims(), key=_another_private_key())
+
+    def signed_by_another_key_naming_ours() -> str:
+        our_key_id = key_id_of_pem(private_key_pem())
+        return encode(claims(), key=_another_private_key(), headers={"kid": our_key_id})
+
+    def without_key_id() -> str:
+        # Signed by the right key, but not saying which: every token names its key.
+        return jwt.encode(claims(), private_key_pem(), algorithm="RS256")
+
+    def naming_an_unknown_key() -> str:
+        # Signed by the right key: the kid alone chooses, no key is tried in turn.
+        return encode(claims(), headers={"kid": "a-key-no-service-was-given"})
+
+    def rs512_with_our_key() -> str:
+        # The right key and kid, but RS256 is the only algorithm accepted.
+        return encode(claims(), algorithm="RS512")
 
     return {
         "alg_none": alg_none,
@@ -62,6 +77,10 @@ def forged_tokens(claims: Claims, *, of_another_type: Claims) -> dict[str, Calla
         "other_issuer": lambda: encode(changed(iss="someone-else")),
         "other_audience": lambda: encode(changed(aud="another-shop")),
         "another_key": signed_by_another_key,
+        "another_key_naming_ours": signed_by_another_key_naming_ours,
+        "no_kid": without_key_id,
+        "unknown_kid": naming_an_unknown_key,
+        "rs512": rs512_with_our_key,
         "garbage": lambda: "not.a.token",
     }
 
@@ -74,6 +93,15 @@ BAD_TOKENS = forged_tokens(
     _staff_access_claims,
     of_another_type=lambda: {**_staff_access_claims(), "token_type": "refresh"},
 )
+
+
+def _another_private_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
 
 
 def _b64(data: dict | bytes) -> str:

@@ -1,4 +1,5 @@
-"""Access and SSO tokens for tests, minted with the dev private key as the users service does.
+"""Access and SSO tokens for tests, minted with the dev private key as the users service does
+(its `kid` in the header).
 
 Contract tests in tests/users prove these claims match what `/api/auth/token/` and the login
 pages issue, so the other services' suites test against the real token shapes without running
@@ -12,7 +13,7 @@ from typing import Any
 import jwt
 from django.conf import settings
 
-from shop.jwt_keys import PRIVATE_KEY_FILENAME
+from shop.jwt_keys import PRIVATE_KEY_FILENAME, key_id_of_pem
 
 
 def private_key_pem() -> str:
@@ -34,8 +35,19 @@ def access_claims(*, user_id: int, username: str, is_staff: bool = False) -> dic
     }
 
 
-def encode(claims: dict[str, Any], *, key: str | None = None, algorithm: str = "RS256") -> str:
-    return jwt.encode(claims, key if key is not None else private_key_pem(), algorithm=algorithm)
+def encode(
+    claims: dict[str, Any],
+    *,
+    key: str | None = None,
+    algorithm: str = "RS256",
+    headers: dict[str, Any] | None = None,
+) -> str:
+    """`claims` signed with `key` (the dev private key), its `kid` in the header unless
+    `headers` says otherwise."""
+    key = key if key is not None else private_key_pem()
+    return jwt.encode(
+        claims, key, algorithm=algorithm, headers={"kid": key_id_of_pem(key), **(headers or {})}
+    )
 
 
 def access_token(*, user_id: int, username: str, is_staff: bool = False, **overrides: Any) -> str:

@@ -1,16 +1,12 @@
-"""Reading accounts and the public half of the token-signing key."""
+"""Reading accounts and the public keys that verify tokens."""
 
-import base64
-import hashlib
-import json
 from functools import cache
 
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 from django.db.models import QuerySet
-from jwt.algorithms import RSAAlgorithm
 
 from shop.errors import NotFound
+from shop.jwt_keys import public_jwk
 from users.models import User
 
 
@@ -30,14 +26,8 @@ def user_get_for_principal(*, username: str, principal: User) -> User:
 
 @cache
 def jwks() -> dict:
-    """The JSON Web Key Set that verifies our access tokens (RFC 7517), with an RFC 7638 `kid`."""
-    public_key = load_pem_public_key(settings.SIMPLE_JWT["VERIFYING_KEY"].encode())
-    jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
-    canonical = json.dumps(
-        {"e": jwk["e"], "kty": jwk["kty"], "n": jwk["n"]}, separators=(",", ":"), sort_keys=True
-    )
-    thumbprint = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest())
-    jwk.update(
-        kid=thumbprint.rstrip(b"=").decode(), use="sig", alg=settings.SIMPLE_JWT["ALGORITHM"]
-    )
-    return {"keys": [jwk]}
+    """The JSON Web Key Set (RFC 7517) of every key that may verify a live token: the one this
+    service signs with and, during a rotation, the next or previous one, each named by its
+    RFC 7638 thumbprint as `kid` (the tokens' header names the same)."""
+    algorithm = settings.SIMPLE_JWT["ALGORITHM"]
+    return {"keys": [public_jwk(pem, algorithm=algorithm) for pem in settings.JWT_PUBLIC_KEYS]}

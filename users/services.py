@@ -15,8 +15,8 @@ from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from shop.auth import RefreshToken
 from shop.contract import SendNotification, SsoRevoked
 from shop.errors import InvalidInput, Unauthenticated
 from shop.messaging.outbox import outbox_enqueue

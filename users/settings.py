@@ -5,11 +5,12 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.jwt_keys import PRIVATE_KEY_FILENAME, read_key
+from shop.jwt_keys import PRIVATE_KEY_FILENAME, key_id_of_pem, read_key
 from shop.settings import *
 from shop.settings import (
     IS_PRODUCTION,
     JWT_KEYS_DIR,
+    JWT_PUBLIC_KEYS,
     MIDDLEWARE,
     REST_FRAMEWORK,
     SHARED_APPS,
@@ -39,6 +40,14 @@ SIMPLE_JWT = {
     "SIGNING_KEY": read_key(JWT_PRIVATE_KEY_FILE, variable="JWT_PRIVATE_KEY_FILE"),
     "UPDATE_LAST_LOGIN": True,
 }
+# A key signs only once it verifies: its public half is published (in JWT_PUBLIC_KEY_FILE
+# here, and so in the JWKS, as on every service) before this service switches to it. Checked
+# here because the other way round every token it issued would be refused.
+if key_id_of_pem(SIMPLE_JWT["SIGNING_KEY"]) not in map(key_id_of_pem, JWT_PUBLIC_KEYS):
+    raise ImproperlyConfigured(
+        "The key of JWT_PRIVATE_KEY_FILE is not among JWT_PUBLIC_KEY_FILE's: publish its public "
+        "key first (deploy/README.md, Rotating the signing key)."
+    )
 
 # Browser sign-in for every service (see shop/sso.py): how long the SSO cookie that this
 # service's login pages set stays valid, which is the longest a browser stays signed in to any

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shop.settings import service_database
 
@@ -114,11 +116,57 @@ def test_production_starts_with_a_secret_and_the_public_key_only(tmp_path):
     assert not (tmp_path / "no-keys-here").exists()  # production never generates keys
 
 
+def test_users_service_refuses_to_sign_with_a_key_it_has_not_published(
+    tmp_path, production_key_files
+):
+    """Step 2 of a rotation before step 1 would issue tokens every service refuses."""
+    unpublished = tmp_path / "next-private.pem"
+    unpublished.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    result = boot(
+        "users",
+        DJANGO_ENV="production",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=STRONG_SECRET,
+        JWT_PUBLIC_KEY_FILE=production_key_files["JWT_PUBLIC_KEY_FILE"],
+        JWT_PRIVATE_KEY_FILE=str(unpublished),
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "not among JWT_PUBLIC_KEY_FILE's" in result.stderr
+
+
+def test_users_service_signs_with_any_key_of_a_bundle(tmp_path, production_key_files):
+    bundle = tmp_path / "public.pem"
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    bundle.write_bytes(
+        other.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        + Path(production_key_files["JWT_PUBLIC_KEY_FILE"]).read_bytes()
+    )
+
+    result = boot(
+        "users",
+        DJANGO_ENV="production",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=STRONG_SECRET,
+        JWT_PUBLIC_KEY_FILE=str(bundle),
+        JWT_PRIVATE_KEY_FILE=production_key_files["JWT_PRIVATE_KEY_FILE"],
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.fixture(scope="module")
 def production_key_files(tmp_path_factory) -> dict[str, str]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     folder = tmp_path_factory.mktemp("jwt")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private, public = folder / "private.pem", folder / "public.pem"

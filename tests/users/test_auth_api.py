@@ -152,7 +152,7 @@ def test_access_token_carries_claims_and_is_short_lived(alice, admin_user):
 
     claims = jwt.decode(
         access,
-        settings.SIMPLE_JWT["VERIFYING_KEY"],
+        settings.JWT_PUBLIC_KEYS[0],
         algorithms=["RS256"],
         audience=settings.SIMPLE_JWT["AUDIENCE"],
         issuer=settings.SIMPLE_JWT["ISSUER"],
@@ -276,6 +276,7 @@ def test_jwks_publishes_the_key_that_verifies_access_tokens(alice):
     (key,) = response.json()["keys"]
     assert (key["kty"], key["alg"], key["use"]) == ("RSA", "RS256", "sig")
     assert "d" not in key  # never the private part
+    assert jwt.get_unverified_header(access)["kid"] == key["kid"]
     public_key = jwt.PyJWK(key).key
     claims = jwt.decode(
         access, public_key, algorithms=["RS256"], audience=settings.SIMPLE_JWT["AUDIENCE"]

@@ -24,7 +24,7 @@ def decoded(token: str) -> dict:
     """The claims, verified as every other service verifies them: public key, RS256 only."""
     return jwt.decode(
         token,
-        settings.SIMPLE_JWT["VERIFYING_KEY"],
+        settings.JWT_PUBLIC_KEYS[0],
         algorithms=["RS256"],
         audience=settings.SIMPLE_JWT["AUDIENCE"],
         issuer=settings.SIMPLE_JWT["ISSUER"],
