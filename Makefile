@@ -68,7 +68,7 @@ run: venv nginx
 test: venv nginx chromium kubectl lint imports databases migrations-check \
 	$(addprefix test-,$(SERVICES)) test-python-$(SECOND_PYTHON_VERSION) test-shop test-gateway \
 	test-deploy test-saga test-e2e test-keys test-fuzz test-faults test-cluster test-chaos \
-	test-monitoring
+	test-monitoring test-image
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -177,6 +177,21 @@ test-python-$(SECOND_PYTHON_VERSION): $(SECOND_VENV)/.installed
 	@for service in $(SERVICES); do \
 		$(SECOND_VENV)/bin/python -m pytest -q tests/$$service --ds=$$service.settings || exit 1; \
 	done
+
+# deploy/docker/Dockerfile built (app and gateway targets) with Debian's podman and run: the app
+# image's filesystem as its unprivileged user, read-only, in production mode against the local
+# PostgreSQL and RabbitMQ; the gateway's nginx in front of it. The last of `make test`. The
+# registry's python and nginx images when they can be pulled, else Debian stand-ins made once by
+# debootstrap (tests/image/bases.Containerfile).
+IMAGE_TOOLS := $(shell ls /usr/bin/podman /usr/sbin/debootstrap /usr/bin/bwrap 2>/dev/null)
+.PHONY: test-image image-tools
+image-tools:
+ifneq ($(words $(IMAGE_TOOLS)),3)
+	$(call apt_install,podman debootstrap bubblewrap)
+endif
+
+test-image: venv image-tools
+	$(PYTEST) tests/image --ds=products.settings
 
 # Re-pin every dependency to the newest release pyproject.toml allows.
 lock:
