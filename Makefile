@@ -123,7 +123,7 @@ test-saga: venv
 # What an operator meets (the RabbitMQ server restarted, a database away, a relay killed
 # between publish and sent...), each case ending on the invariants; on a RabbitMQ server of
 # the suite's own (Debian's rabbitmq-server), never the machine's.
-test-faults: venv nginx rabbitmq-server
+test-faults: venv nginx kubectl rabbitmq-server
 	$(PYTEST) tests/faults --ds=orders.settings
 
 # The saga on a three-node RabbitMQ cluster of the suite's own (Debian's rabbitmq-server on

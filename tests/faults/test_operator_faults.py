@@ -12,9 +12,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 from deploy.local.stack import ROOT
+from tests.deploy.manifests import build, named
 from tests.harness import connect, wait_for
 from tests.invariants import assert_invariants
 from workers.app import app as celery_app
@@ -431,13 +430,8 @@ def test_every_message_delivered_twice_ends_as_a_clean_run(shop):
 
 
 def liveness_probe(shop, service: str) -> list[str]:
-    """The worker's liveness command as its Kubernetes manifest gives it."""
-    manifest = ROOT / "deploy" / "k8s" / "base" / service / "worker.yaml"
-    (deployment,) = [
-        doc
-        for doc in yaml.safe_load_all(manifest.read_text())
-        if doc and doc["kind"] == "Deployment"
-    ]
+    """The worker's liveness command as the production manifests render it."""
+    deployment = named(build("prod"), "Deployment", f"{service}-worker")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return container["livenessProbe"]["exec"]["command"]
 
