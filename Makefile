@@ -20,10 +20,13 @@ PYTEST := $(PY) -m pytest
 	test-cluster test-chaos test-monitoring nginx chromium kubectl prometheus
 
 # The pinned dependencies and the shop (editable) into venv $(1), with extra $(2). uv installs
-# them (in seconds, where pip takes minutes); pip, kept in the venv, installs uv itself.
+# them (in seconds, where pip takes minutes); pip, kept in the venv, installs uv itself. Compiled
+# at install as pip does: where PYTHONDONTWRITEBYTECODE is set, every process would otherwise
+# compile Django and the rest again each time it starts.
 define install_into
 	$(1)/bin/python -m pip install --quiet -c constraints.txt uv
-	$(1)/bin/uv pip install --quiet --python $(1)/bin/python -c constraints.txt -e ".[$(2)]"
+	$(1)/bin/uv pip install --quiet --compile-bytecode --python $(1)/bin/python -c constraints.txt \
+		-e ".[$(2)]"
 endef
 
 $(VENV)/.installed: pyproject.toml constraints.txt

@@ -101,9 +101,30 @@ class Stack:
             check=True,
         )
 
+    def manage_each(self, *command: str) -> None:
+        """`manage.py <service> <command>` for every service at once: each has a database and
+        files of its own, and most of each run is Django starting, so four in parallel take
+        half the time of four in a row on two cores (every stack start does this twice)."""
+        processes = {
+            service: subprocess.Popen(
+                [sys.executable, "manage.py", service, *command], cwd=ROOT, env=self.config.env
+            )
+            for service in SERVICES
+        }
+        try:
+            failed = [service for service, process in processes.items() if process.wait() != 0]
+        finally:
+            for process in processes.values():
+                if process.poll() is None:  # interrupted (a stop requested): take them along
+                    process.kill()
+                    process.wait()
+        if failed:
+            raise subprocess.CalledProcessError(
+                processes[failed[0]].returncode, ["manage.py", failed[0], *command]
+            )
+
     def migrate(self) -> None:
-        for service in SERVICES:
-            self.manage(service, "migrate", "--noinput", "--verbosity", "0")
+        self.manage_each("migrate", "--noinput", "--verbosity", "0")
 
     # -- long-running processes -------------------------------------------------------------
     def commands(self) -> dict[str, list[str]]:
@@ -131,8 +152,7 @@ class Stack:
 
     def prepare_gateway(self) -> None:
         """Collect every service's static files and render the gateway's configuration."""
-        for service in SERVICES:
-            self.manage(service, "collectstatic", "--noinput", "--verbosity", "0")
+        self.manage_each("collectstatic", "--noinput", "--verbosity", "0")
         values = {
             "LISTEN": f"127.0.0.1:{self.config.gateway_port}",
             "STATIC_ROOT": str(Path(self.config.env.get("SHOP_VAR_DIR", ROOT / "var")) / "static"),
