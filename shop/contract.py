@@ -32,7 +32,7 @@ USERS_SSO_REVOKE = "users.sso_revoke"
 BIGINT_MAX = 2**63 - 1
 DatabaseId = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
-# The most lines an order may have (the API refuses more; orders.models says why).
+# The most lines one order may have: orders refuses more at placement, inventory in the contract.
 MAX_ORDER_LINES = 50
 
 
