@@ -37,17 +37,23 @@ def ensure_dev_key_pair(directory: Path) -> None:
         public_path = directory / PUBLIC_KEY_FILENAME
         if private_path.exists() and public_path.exists():
             return
-        key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE_BITS)
-        private_pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        public_pem = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        private_pem, public_pem = generate_key_pair()
         _write_private(private_path, private_pem)
         public_path.write_bytes(public_pem)
+
+
+def generate_key_pair() -> tuple[bytes, bytes]:
+    """A new RS256 key pair: the private key (PKCS#8) and its public key, both PEM."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE_BITS)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private_pem, public_pem
 
 
 def _write_private(path: Path, content: bytes) -> None:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shop.jwt_keys import generate_key_pair
 from tests.harness import Shop, running_shop
 
 WEBS = ("users-web", "products-web", "orders-web", "inventory-web")
@@ -22,15 +21,7 @@ class KeyPair:
 
     @classmethod
     def generate(cls) -> "KeyPair":
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        public = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        private, public = generate_key_pair()
         return cls(private.decode(), public.decode())
 
 
