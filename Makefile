@@ -12,7 +12,7 @@ PYTHON := $(or $(shell for candidate in $(PYTHON_CANDIDATES); do \
 endif
 VENV := .venv
 PY := $(VENV)/bin/python
-SERVICES := users products orders inventory
+SERVICES := $(shell $(PYTHON) -c "import shop; print(*shop.SERVICES)")
 PYTEST := $(PY) -m pytest
 
 .PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \

@@ -4,7 +4,7 @@
 import os
 import sys
 
-SERVICES = ("users", "products", "orders", "inventory")
+from shop import SERVICES
 
 
 def main() -> None:

@@ -22,4 +22,4 @@ control_socket_disable = True
 # Import the service once, before forking the workers: they share its memory.
 preload_app = True
 # No access log: the gateway logs every request, and the service one JSON line per request with
-# its id (shop.request_id).
+# its id (shop.observability.request_id).

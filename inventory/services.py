@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from inventory.errors import StockLevelConflict, StockRecordNotFound
 from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
-from shop.contract import StockLine, StockRejected, StockReserved
 from shop.errors import InvalidInput
+from shop.messaging.contract import StockLine, StockRejected, StockReserved
 from shop.messaging.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)

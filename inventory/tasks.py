@@ -8,7 +8,8 @@ means a redelivery, not a loss.
 """
 
 from inventory import services
-from shop.contract import (
+from shop.messaging.consumer import consumer
+from shop.messaging.contract import (
     INVENTORY_PRODUCT_SYNC,
     INVENTORY_STOCK_COMMIT,
     INVENTORY_STOCK_RELEASE,
@@ -18,7 +19,6 @@ from shop.contract import (
     ReleaseStock,
     ReserveStock,
 )
-from shop.messaging.consumer import consumer
 
 
 @consumer(INVENTORY_STOCK_RESERVE)

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from orders.models import CatalogProduct, Order, OrderLine, OrderStatusChange, Payment
 from orders.services import order_cancel
 from shop.admin import ReadOnlyAdmin, ReadOnlyInline
-from shop.auth import Principal
+from shop.auth.tokens import Principal
 from shop.errors import DomainError
 
 

@@ -7,6 +7,6 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from orders.metrics import OrdersCollector
-        from shop.observability import collector_register
+        from shop.observability.metrics import collector_register
 
         collector_register(OrdersCollector())

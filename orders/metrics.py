@@ -21,7 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from orders.models import OPEN_ORDER_STATUSES, Order, OrderStatus
-from shop.observability import WORKER_REGISTRY
+from shop.observability.metrics import WORKER_REGISTRY
 
 EXACT_COUNT_LIMIT = 10_000
 

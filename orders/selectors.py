@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from orders.errors import OrderNotFound
 from orders.models import OPEN_ORDER_STATUSES, Order, OrderStatus
-from shop.auth import Principal
+from shop.auth.tokens import Principal
 
 
 def _orders_with_details() -> QuerySet[Order]:

@@ -8,7 +8,8 @@ written in the handler's transaction), retried with exponential backoff on error
 from celery import shared_task
 
 from orders import services
-from shop.contract import (
+from shop.messaging.consumer import consumer
+from shop.messaging.contract import (
     ORDERS_ORDER_RESERVE_CONFIRM,
     ORDERS_ORDER_RESERVE_REJECT,
     ORDERS_PRODUCT_SYNC,
@@ -16,7 +17,6 @@ from shop.contract import (
     StockRejected,
     StockReserved,
 )
-from shop.messaging.consumer import consumer
 
 ORDERS_ORDER_EXPIRE_DUE = "orders.order_expire_due"
 

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from products.models import Category, Product
-from shop.auth import Principal
+from shop.auth.tokens import Principal
 from shop.errors import NotFound
 
 

@@ -13,8 +13,8 @@ from django.db.models.deletion import ProtectedError
 from django.utils.text import slugify
 
 from products.models import MAX_PRICE, Category, Product
-from shop.contract import ProductChanged
 from shop.errors import Conflict, InvalidInput
+from shop.messaging.contract import ProductChanged
 from shop.messaging.outbox import outbox_enqueue
 
 PRODUCT_FIELDS = frozenset(

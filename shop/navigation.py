@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from shop.contract import SERVICES
+from shop import SERVICES
 
 
 def shop_pages(request: HttpRequest) -> dict[str, object]:

@@ -12,14 +12,14 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
-from shop.contract import SERVICES
-from shop.jwt_keys import (
+from shop import SERVICES
+from shop.auth.keys import (
     PUBLIC_KEY_FILENAME,
     ensure_dev_key_pair,
     public_keys_from_pem,
     read_key,
 )
-from shop.observability import sentry_init
+from shop.observability.sentry import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Early, so that everything after it logs, records messages and reports errors under the
     # request's id.
-    "shop.request_id.RequestIdMiddleware",
+    "shop.observability.request_id.RequestIdMiddleware",
     # Before anything could carry a NUL from the URL into a query.
     "shop.api.errors.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Signs the browser in and out with the users service's SSO cookie (see below).
-    "shop.sso.SingleSignOnMiddleware",
+    "shop.auth.sso.SingleSignOnMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost, so that a view's database error is answered 503 before any other sees it.
@@ -148,7 +148,7 @@ SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="USD")
 
 # JWT trust: only the users service holds the private key (see users/settings.py);
 # every service verifies tokens statelessly with the public keys of JWT_PUBLIC_KEY_FILE, the one
-# the token's `kid` names (shop/auth.py). The file holds one key, or during a rotation the
+# the token's `kid` names (shop/auth/tokens.py). The file holds one key, or during a rotation the
 # current and the next (or previous) one after the other (deploy/README.md).
 JWT_KEYS_DIR = Path(env.str("JWT_KEYS_DIR", default=str(VAR_DIR / "jwt")))
 JWT_PUBLIC_KEY_FILE = Path(
@@ -162,11 +162,11 @@ JWT_PUBLIC_KEYS = public_keys_from_pem(
 
 SIMPLE_JWT = {
     "ALGORITHM": "RS256",
-    # Signing and verifying go through shop.auth.token_backend (keys chosen by `kid`); the
+    # Signing and verifying go through shop.auth.tokens.token_backend (keys chosen by `kid`); the
     # users service sets the signing key. No VERIFYING_KEY: simplejwt's own one-key backend
     # must verify nothing.
     "SIGNING_KEY": None,
-    "AUTH_TOKEN_CLASSES": ("shop.auth.AccessToken",),
+    "AUTH_TOKEN_CLASSES": ("shop.auth.tokens.AccessToken",),
     "AUDIENCE": env.str("JWT_AUDIENCE", default="shop"),
     "ISSUER": env.str("JWT_ISSUER", default="shop-users"),
     "ACCESS_TOKEN_LIFETIME": timedelta(
@@ -179,13 +179,13 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
-    "TOKEN_USER_CLASS": "shop.auth.Principal",
+    "TOKEN_USER_CLASS": "shop.auth.tokens.Principal",
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 if SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] > timedelta(minutes=5):
     raise ImproperlyConfigured("JWT_ACCESS_TOKEN_LIFETIME_SECONDS may be at most 300.")
 
-# Browser sign-in, once for every service (shop/sso.py). The users service's login pages, the
+# Browser sign-in, once for every service (shop/auth/sso.py). The users service's login pages, the
 # admin's and the browsable API's, also set this cookie: a JWT signed like access tokens (same
 # keys and `kid`, audience, issuer) but with token_type "sso", valid for
 # USERS_SSO_LIFETIME_SECONDS (see users/settings.py). Every service keeps its browser session in
@@ -395,20 +395,20 @@ def service_settings(service: str) -> dict:
 
 
 # Logs: one JSON object per line on stderr (time, level, logger, message, service, request_id,
-# exception), the same for web, workers, relay and beat (shop/logs.py). `plain` reads better in
-# a terminal. Everything goes through the root logger's one handler: the loggers Django and
-# gunicorn set up with handlers of their own are emptied and propagate to it, so nothing is
-# written twice or in another format (Celery configures none: see workers/app.py).
+# exception), the same for web, workers, relay and beat (shop/observability/logs.py). `plain`
+# reads better in a terminal. Everything goes through the root logger's one handler: the loggers
+# Django and gunicorn set up with handlers of their own are emptied and propagate to it, so
+# nothing is written twice or in another format (Celery configures none: see workers/app.py).
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json")
 if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be json or plain.")
-LOGGING_CONFIG = "shop.logs.configure_logging"
+LOGGING_CONFIG = "shop.observability.logs.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "shop.logs.ContextFilter"}},
+    "filters": {"context": {"()": "shop.observability.logs.ContextFilter"}},
     "formatters": {
-        "json": {"()": "shop.logs.JsonFormatter"},
+        "json": {"()": "shop.observability.logs.JsonFormatter"},
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(service)s %(request_id)s] %(message)s"
         },

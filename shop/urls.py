@@ -9,8 +9,8 @@ from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from shop.health import healthz, readyz
-from shop.sso import AdminSsoLogoutView, SsoLogoutView, UsersLoginRedirectView
+from shop.auth.sso import AdminSsoLogoutView, SsoLogoutView, UsersLoginRedirectView
+from shop.observability.health import healthz, readyz
 
 View = Callable[..., HttpResponseBase]
 
@@ -25,7 +25,7 @@ def service_urlpatterns(
     """Admin at `admin/<service>/`, schema and docs at `api/schema|docs/<service>/`, the
     browsable API's login at `api/browser/<service>/`, probes and metrics, then the service's API.
 
-    Browser sign-in is the users service's alone (see shop.sso): it passes its own login views,
+    Browser sign-in is the users service's alone (see shop.auth.sso): it passes its own login views,
     which check the password and set the SSO cookie; every other service's login pages send the
     browser there. Logging out anywhere ends the SSO cookie.
     """

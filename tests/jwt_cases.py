@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from shop.jwt_keys import key_id_of_pem
+from shop.auth.keys import key_id_of_pem
 from tests.tokens import access_claims, encode, private_key_pem
 
 Claims = Callable[[], dict]

@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 from django.conf import settings
 
-from shop.jwt_keys import PRIVATE_KEY_FILENAME, key_id_of_pem
+from shop.auth.keys import PRIVATE_KEY_FILENAME, key_id_of_pem
 
 
 def private_key_pem() -> str:
@@ -59,7 +59,7 @@ def access_token(*, user_id: int, username: str, is_staff: bool = False, **overr
 def sso_claims(
     *, user_id: int, username: str, is_staff: bool = False, is_superuser: bool = False
 ) -> dict[str, Any]:
-    """The claims of the browser's SSO cookie (see shop.sso), as the users service's login
+    """The claims of the browser's SSO cookie (see shop.auth.sso), as the users service's login
     pages sign them."""
     claims = access_claims(user_id=user_id, username=username, is_staff=is_staff)
     claims.update(token_type="sso", exp=claims["iat"] + 8 * 3600, is_superuser=is_superuser)

@@ -1,6 +1,6 @@
-"""The users service's side of the single sign-on middleware (see shop.sso)."""
+"""The users service's side of the single sign-on middleware (see shop.auth.sso)."""
 
-from shop.sso import SingleSignOnMiddleware, SsoClaims
+from shop.auth.sso import SingleSignOnMiddleware, SsoClaims
 from users import services
 from users.models import User
 

@@ -39,7 +39,7 @@ class User(AbstractUser):
 
 
 class SsoRevocation(models.Model):
-    """A browser sign-in (SSO cookie, see shop.sso) that ended before its cookie runs out: it
+    """A browser sign-in (SSO cookie, see shop.auth.sso) that ended before its cookie runs out: it
     signed out on some service. The gateway asks this service about every request that carries
     a cookie (users.views.sso_check), so a copy of it opens nothing from then on.
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from shop.contract import NOTIFICATION_KINDS, ContractError
+from shop.messaging.contract import NOTIFICATION_KINDS, ContractError
 from users.models import User
 
 logger = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from functools import cache
 from django.conf import settings
 from django.db.models import QuerySet
 
+from shop.auth.keys import public_jwk
 from shop.errors import NotFound
-from shop.jwt_keys import public_jwk
 from users.models import User
 
 

@@ -16,11 +16,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from shop.auth import RefreshToken
-from shop.contract import SendNotification, SsoRevoked
+from shop.auth.sso import SsoClaims, SsoToken
+from shop.auth.tokens import RefreshToken
 from shop.errors import InvalidInput, Unauthenticated
+from shop.messaging.contract import SendNotification, SsoRevoked
 from shop.messaging.outbox import outbox_enqueue
-from shop.sso import SsoClaims, SsoToken
 from users.errors import SignInLocked
 from users.lockout import lockout_retry_after_seconds
 from users.models import SsoRevocation, User
@@ -139,7 +139,7 @@ def token_revoke(*, refresh: str, user: User) -> None:
 
 
 def sso_token_issue(*, user: User) -> str:
-    """The token of the browser's SSO cookie, set at the login pages (see shop.sso): proof for
+    """The token of the browser's SSO cookie, set at the login pages (see shop.auth.sso): proof for
     every other service that this browser signed in as `user`, until it expires
     (USERS_SSO_LIFETIME_SECONDS) or the browser logs out. Caller has authenticated `user`."""
     token = SsoToken.for_user(user)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.jwt_keys import PRIVATE_KEY_FILENAME, key_id_of_pem, read_key
+from shop.auth.keys import PRIVATE_KEY_FILENAME, key_id_of_pem, read_key
 from shop.settings import *
 from shop.settings import (
     IS_PRODUCTION,
@@ -49,7 +49,7 @@ if key_id_of_pem(SIMPLE_JWT["SIGNING_KEY"]) not in map(key_id_of_pem, JWT_PUBLIC
         "key first (deploy/README.md, Rotating the signing key)."
     )
 
-# Browser sign-in for every service (see shop/sso.py): how long the SSO cookie that this
+# Browser sign-in for every service (see shop/auth/sso.py): how long the SSO cookie that this
 # service's login pages set stays valid, which is the longest a browser stays signed in to any
 # service without signing in again here.
 USERS_SSO_LIFETIME_SECONDS = env.int("USERS_SSO_LIFETIME_SECONDS", default=8 * 3600)
@@ -58,7 +58,7 @@ if USERS_SSO_LIFETIME_SECONDS <= 0:
 # Here the SSO cookie stands for the account itself, not for a local copy of it.
 MIDDLEWARE = [
     "users.middleware.UsersSingleSignOnMiddleware"
-    if name == "shop.sso.SingleSignOnMiddleware"
+    if name == "shop.auth.sso.SingleSignOnMiddleware"
     else name
     for name in MIDDLEWARE
 ]

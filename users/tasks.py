@@ -1,7 +1,12 @@
 """Celery entry points of the users service: thin, each calls one service."""
 
-from shop.contract import USERS_NOTIFICATION_SEND, USERS_SSO_REVOKE, SendNotification, SsoRevoked
 from shop.messaging.consumer import consumer
+from shop.messaging.contract import (
+    USERS_NOTIFICATION_SEND,
+    USERS_SSO_REVOKE,
+    SendNotification,
+    SsoRevoked,
+)
 from users import services
 from users.notifications import notification_send
 

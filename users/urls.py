@@ -12,7 +12,7 @@ urlpatterns = service_urlpatterns(
         # The gateway's question about each request with an SSO cookie; never routed to clients.
         path(SSO_CHECK_PATH, sso_check, name="sso-check"),
     ],
-    # The one place a browser signs in with a password (see shop.sso).
+    # The one place a browser signs in with a password (see shop.auth.sso).
     admin_login_view=AdminSsoLoginView.as_view(),
     browser_login_view=SsoLoginView.as_view(),
 )

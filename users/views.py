@@ -1,5 +1,5 @@
 """The browser's login pages, the admin's and the browsable API's: Django's own, plus the SSO
-cookie that signs the browser in to every other service as well (see shop.sso)."""
+cookie that signs the browser in to every other service as well (see shop.auth.sso)."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shop.sso import SESSION_KEY, sso_claims, sso_cookie_set
+from shop.auth.sso import SESSION_KEY, sso_claims, sso_cookie_set
 from users import services
 from users.lockout import lockout_retry_after_seconds
 from users.models import User
@@ -63,7 +63,7 @@ class SsoLoginView(auth_views.LoginView):
         )
 
     def signed_in(self, response: HttpResponse, *, user: User) -> HttpResponse:
-        # The session ends with the cookie, as on every other service (see shop.sso).
+        # The session ends with the cookie, as on every other service (see shop.auth.sso).
         self.request.session[SESSION_KEY] = True
         sso_cookie_set(
             response,

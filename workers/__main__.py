@@ -8,7 +8,7 @@
 import os
 import sys
 
-from shop.contract import SERVICES
+from shop import SERVICES
 
 ROLES = ("worker", "beat", "relay")
 

@@ -11,15 +11,15 @@ from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
 from django.conf import settings
 from django.db import close_old_connections
 
-from shop.observability import worker_metrics_serve
-from shop.request_id import bind_task_request_id, unbind_task_request_id
+from shop.observability.metrics import worker_metrics_serve
+from shop.observability.request_id import bind_task_request_id, unbind_task_request_id
 
 app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every task runs with the request id its message carries, so its log lines and the messages it
-# records carry it on (see shop.request_id).
+# records carry it on (see shop.observability.request_id).
 task_prerun.connect(bind_task_request_id, weak=False)
 task_postrun.connect(unbind_task_request_id, weak=False)
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from shop.contract import SERVICES
+from shop import SERVICES
 
 
 def route_by_service(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **_: Any):

@@ -10,7 +10,7 @@ import environ
 import psycopg2
 from psycopg2 import sql
 
-SERVICES = ("users", "products", "orders", "inventory")
+from shop import SERVICES
 
 
 def main() -> int:

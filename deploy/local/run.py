@@ -15,14 +15,12 @@ import time
 from pathlib import Path
 
 from deploy.local.stack import ROOT, Stack, StackConfig, embedded_defaults
+from shop import SERVICES
 
 # The gateway's port, and the services' after it (8001-8004), reachable directly on 127.0.0.1
 # only, for debugging. SHOP_RUN_PORT moves them all (a second shop next to a first one).
 GATEWAY_PORT = int(os.environ.get("SHOP_RUN_PORT", "8000"))
-PORTS = {
-    service: GATEWAY_PORT + offset
-    for offset, service in enumerate(("users", "products", "orders", "inventory"), start=1)
-}
+PORTS = {service: GATEWAY_PORT + offset for offset, service in enumerate(SERVICES, start=1)}
 # Each service's Celery worker serves its own metrics a hundred ports further (8101-8104).
 WORKER_METRICS_PORTS = {service: port + 100 for service, port in PORTS.items()}
 # What stops the shop: Ctrl-C, `kill` (a supervisor, `kill -- -PGID`) and a closing terminal.

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.nginx import render
+from shop import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("users", "products", "orders", "inventory")
 # Services with periodic tasks (CELERY_BEAT_SCHEDULE in their settings): one beat each.
 BEAT_SERVICES = ("orders",)
 READY_TIMEOUT_SECONDS = 60

@@ -13,8 +13,8 @@ from orders.models import (
 )
 from orders.payments import CARD_EXPIRY_MAX_YEAR, CARD_EXPIRY_MIN_YEAR, Card
 from shop.api.fields import ListField
-from shop.contract import BIGINT_MAX, MAX_ORDER_LINES
 from shop.errors import InvalidInput
+from shop.messaging.contract import BIGINT_MAX, MAX_ORDER_LINES
 
 SHIPPING_ADDRESS_MAX_LENGTH = 1000
 

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from orders.models import CatalogProduct
-from shop.contract import ProductChanged
+from shop.messaging.contract import ProductChanged
 
 NAME_MAX_LENGTH = CatalogProduct._meta.get_field("name").max_length
 

@@ -18,8 +18,8 @@ from orders.metrics import order_settled_observe
 from orders.models import Order, OrderStatus
 from orders.selectors import order_get
 from orders.services.transitions import order_notification, order_transition
-from shop.auth import Principal
-from shop.contract import ReleaseStock
+from shop.auth.tokens import Principal
+from shop.messaging.contract import ReleaseStock
 from shop.messaging.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)

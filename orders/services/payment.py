@@ -26,8 +26,8 @@ from orders.payments import (
 )
 from orders.selectors import order_get
 from orders.services.transitions import order_notification, order_transition
-from shop.auth import Principal
-from shop.contract import CommitStock
+from shop.auth.tokens import Principal
+from shop.messaging.contract import CommitStock
 from shop.messaging.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from orders.models import (
     OrderStatusChange,
 )
 from orders.selectors import order_get, order_open_holdings, order_pending_count
-from shop.auth import Principal
-from shop.contract import BIGINT_MAX, MAX_ORDER_LINES, ReserveStock, StockLine
+from shop.auth.tokens import Principal
 from shop.errors import Conflict, InvalidInput, Overloaded
+from shop.messaging.contract import BIGINT_MAX, MAX_ORDER_LINES, ReserveStock, StockLine
 from shop.messaging.outbox import outbox_enqueue
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"

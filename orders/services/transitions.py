@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Order, OrderStatusChange
-from shop.contract import SendNotification
+from shop.messaging.contract import SendNotification
 
 REASON_MAX_LENGTH = OrderStatusChange._meta.get_field("reason").max_length
 

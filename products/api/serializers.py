@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnDict
 
 from products.models import MAX_PRICE, Category, Product
-from shop.contract import BIGINT_MAX
+from shop.messaging.contract import BIGINT_MAX
 
 # Ids are bigints; a larger number is a client error, not a database overflow.
 # Slugs are lowercased on input: in a URL, "Shoes" and "shoes" had better be one category.

@@ -9,6 +9,6 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from shop.messaging.metrics import MessagingCollector
-        from shop.observability import collector_register
+        from shop.observability.metrics import collector_register
 
         collector_register(MessagingCollector())

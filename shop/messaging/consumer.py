@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from shop.contract import MESSAGES_BY_TASK, ContractError, Message
+from shop.messaging.contract import MESSAGES_BY_TASK, ContractError, Message
 from shop.messaging.metrics import MESSAGES_CONSUMED
 from shop.messaging.models import InboxMessage
 from shop.messaging.outbox import outbox_replay

@@ -21,7 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from shop.messaging.models import InboxMessage, OutboxMessage
-from shop.observability import WORKER_REGISTRY
+from shop.observability.metrics import WORKER_REGISTRY
 
 logger = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 from django.db import transaction
 
-from shop.contract import Message
+from shop.messaging.contract import Message
 from shop.messaging.models import OutboxMessage
-from shop.request_id import message_headers
+from shop.observability.request_id import message_headers
 
 # On PostgreSQL every INSERT into the outbox NOTIFYs this channel (a trigger: migration 0002),
 # delivered at commit and only then: the relay LISTENs on it, so it publishes a message as soon
@@ -17,7 +17,7 @@ def outbox_enqueue(message: Message) -> list[OutboxMessage]:
 
     Precondition: called inside `transaction.atomic()` together with the change that causes the
     message, so both commit or neither does. Nothing is published before commit.
-    The message carries the current request id in its headers (see `shop.request_id`).
+    The message carries the current request id in its headers (see `shop.observability.request_id`).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue must run inside the transaction of the change")

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from deploy.local.stack import BEAT_SERVICES, ROOT
-from shop.contract import SERVICES
+from shop import SERVICES
 
 __all__ = ["BEAT_SERVICES", "ROOT", "SERVICES"]
 

@@ -1,7 +1,7 @@
 """The rules every workload of every overlay follows, checked on the built manifests: a service,
 a workload or an overlay added without one of them fails here.
 
-Per service (shop.contract.SERVICES): web, worker and relay Deployments, beat where it has
+Per service (shop.SERVICES): web, worker and relay Deployments, beat where it has
 periodic tasks, a Service, a ConfigMap, its Secrets by reference, a migration Job and a gate on
 it, probes, resources, autoscaling, disruption budgets, network policies, and pods that run
 unprivileged on a read-only root filesystem.

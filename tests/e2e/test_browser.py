@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from shop import SERVICES
 from tests.harness import ROOT, STAFF
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -102,7 +103,7 @@ def test_browsable_api_shows_the_signed_in_staff_member_with_css(staff_page: Pag
     assert "HTTP 200 OK" in staff_page.locator(".response-info").inner_text()
 
 
-@pytest.mark.parametrize("service", ["users", "products", "orders", "inventory"])
+@pytest.mark.parametrize("service", SERVICES)
 def test_docs_page_renders_the_services_operations(staff_page: Page, service: str):
     staff_page.goto(f"/api/docs/{service}/")
 

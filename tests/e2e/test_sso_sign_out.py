@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
+from shop import SERVICES
 from tests.harness import STAFF, Shop
 
-SERVICES = ("users", "products", "orders", "inventory")
 COOKIE = "shop_sso"
 # What "within seconds" means here: a sign-out travels to the users service as a message.
 WITHIN_SECONDS = 5.0

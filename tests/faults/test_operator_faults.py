@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from deploy.local.stack import ROOT
+from shop import SERVICES
 from tests.deploy.manifests import build, named
 from tests.harness import connect, wait_for
 from tests.invariants import assert_invariants
@@ -92,7 +93,7 @@ class Flow:
 
 def test_rabbitmq_server_restarted_twice_mid_flow_everything_resumes(shop):
     product_id = shop.new_product(stock=1000)
-    workers = ("users", "products", "orders", "inventory")
+    workers = SERVICES
     assert answering(shop, workers) == set(workers)
     with Flow(shop, product_id) as flow:
         time.sleep(2)

@@ -40,9 +40,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from shop import SERVICES
 from tests.harness import CUSTOMER_PASSWORD, STAFF, Shop
 
-SERVICES = ("users", "products", "orders", "inventory")
 SEED = 9
 # Generated examples per operation (the coverage phase adds its own, bounded by the schema).
 MAX_EXAMPLES = 60

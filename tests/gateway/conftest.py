@@ -27,8 +27,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from deploy.nginx import render
+from shop import SERVICES
 
-SERVICES = ("users", "products", "orders", "inventory")
 STARTUP_SECONDS = 5.0
 
 

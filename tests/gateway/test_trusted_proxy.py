@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from deploy.nginx import render
+from shop import SERVICES
 from tests.gateway.conftest import Gateway, Upstream, config_values, free_port
 
 LOGIN = "/api/auth/token/"
@@ -78,7 +79,7 @@ def test_trusted_proxies_must_be_address_ranges():
             {
                 **config_values(
                     8000,
-                    dict.fromkeys(("users", "products", "orders", "inventory"), "127.0.0.1:1"),
+                    dict.fromkeys(SERVICES, "127.0.0.1:1"),
                     Path("/srv"),
                 ),
                 "ACCESS_LOG": "/dev/stdout",

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from deploy.local.stack import SERVICES
-from shop.jwt_keys import PRIVATE_KEY_FILENAME, PUBLIC_KEY_FILENAME, ensure_dev_key_pair
+from shop.auth.keys import PRIVATE_KEY_FILENAME, PUBLIC_KEY_FILENAME, ensure_dev_key_pair
 from tests.harness import free_port, recreate_database, reset_vhost, wait_for
 from tests.image import podman
 

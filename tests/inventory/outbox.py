@@ -1,6 +1,6 @@
 """What inventory sent: its outbox, each payload parsed by the contract as its consumer would."""
 
-from shop.contract import MESSAGES_BY_TASK, Message
+from shop.messaging.contract import MESSAGES_BY_TASK, Message
 from shop.messaging.models import OutboxMessage
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 
 from inventory import services
 from inventory.models import Reservation, StockMovement
-from shop.contract import StockLine
+from shop.messaging.contract import StockLine
 from tests.inventory.factories import StockMovementFactory, StockRecordFactory
 from tests.inventory.snapshots import snapshot
 

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from inventory import services, tasks
 from inventory.models import StockMovement
-from shop.contract import ProductChanged, StockLine
+from shop.messaging.contract import ProductChanged, StockLine
 from tests.conftest import Caller
 from tests.inventory.factories import StockMovementFactory, StockRecordFactory
 from tests.inventory.snapshots import snapshot

@@ -17,7 +17,7 @@ from django.db.models import Sum
 
 from inventory import services
 from inventory.models import Reservation, StockMovement, StockRecord
-from shop.contract import StockLine, StockRejected, StockReserved
+from shop.messaging.contract import StockLine, StockRejected, StockReserved
 from tests.inventory.factories import StockRecordFactory
 from tests.inventory.outbox import sent_messages
 

@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from inventory import services
 from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
-from shop.contract import (
+from shop.messaging.contract import (
     CommitStock,
     ContractError,
     ReleaseStock,

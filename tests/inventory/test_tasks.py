@@ -6,7 +6,7 @@ import pytest
 
 from inventory import tasks
 from inventory.models import Reservation, StockMovement, StockRecord
-from shop.contract import (
+from shop.messaging.contract import (
     MESSAGES_BY_TASK,
     ORDERS_ORDER_RESERVE_CONFIRM,
     ORDERS_ORDER_RESERVE_REJECT,

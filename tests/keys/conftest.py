@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shop.jwt_keys import generate_key_pair
+from shop.auth.keys import generate_key_pair
 from tests.harness import Shop, running_shop
 
 WEBS = ("users-web", "products-web", "orders-web", "inventory-web")

@@ -8,12 +8,12 @@ is anything signed by a key no service was given."""
 import jwt
 import requests
 
-from shop.jwt_keys import key_id_of_pem
+from shop import SERVICES
+from shop.auth.keys import key_id_of_pem
 from tests.e2e.test_sso_sign_out import COOKIE, admins_opened, copy_of, signed_in_browser
 from tests.harness import STAFF, Shop
 from tests.keys.conftest import WEBS, KeyedShop, KeyPair
 
-SERVICES = ("users", "products", "orders", "inventory")
 # A read at each service that takes a valid token only (staff's: every service's list).
 PROTECTED = {
     "users": "/api/users/",

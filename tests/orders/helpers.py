@@ -4,8 +4,8 @@ import json
 from decimal import Decimal
 
 from orders.models import Order
-from shop.auth import Principal
-from shop.contract import MESSAGES_BY_TASK, Message
+from shop.auth.tokens import Principal
+from shop.messaging.contract import MESSAGES_BY_TASK, Message
 from shop.messaging.models import OutboxMessage
 from tests.tokens import access_claims
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse, reverse_lazy
 
 from orders.models import Order, OrderStatus
-from shop.contract import INVENTORY_STOCK_RELEASE
+from shop.messaging.contract import INVENTORY_STOCK_RELEASE
 from shop.messaging.models import OutboxMessage
 from tests.orders.factories import CatalogProductFactory, OrderFactory, PaymentFactory
 

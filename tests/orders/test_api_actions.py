@@ -10,7 +10,7 @@ from django.db.models import F
 from rest_framework.test import APIClient
 
 from orders.models import IdempotencyKey, Order, OrderStatus, OrderStatusChange, Payment
-from shop.contract import (
+from shop.messaging.contract import (
     INVENTORY_STOCK_COMMIT,
     INVENTORY_STOCK_RELEASE,
     INVENTORY_STOCK_RESERVE,

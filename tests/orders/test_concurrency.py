@@ -22,7 +22,7 @@ from orders.services import (
     order_pay,
     order_place,
 )
-from shop.contract import (
+from shop.messaging.contract import (
     INVENTORY_STOCK_COMMIT,
     INVENTORY_STOCK_RELEASE,
     INVENTORY_STOCK_RESERVE,

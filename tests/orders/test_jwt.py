@@ -5,7 +5,7 @@ from django.db import connection
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
-from shop.auth import Principal
+from shop.auth.tokens import Principal
 from tests.jwt_cases import BAD_TOKENS
 from tests.tokens import access_token
 

@@ -12,7 +12,7 @@ from orders import metrics
 from orders.metrics import OrdersCollector
 from orders.models import Order, OrderStatus
 from orders.services import order_confirm_reservation, order_reject
-from shop.observability import WORKER_REGISTRY
+from shop.observability.metrics import WORKER_REGISTRY
 from tests.orders.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db

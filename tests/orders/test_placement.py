@@ -8,8 +8,8 @@ from orders.errors import IdempotencyKeyReused
 from orders.models import IdempotencyKey, Order, OrderStatus
 from orders.services import order_place
 from orders.services.placement import request_fingerprint
-from shop.contract import INVENTORY_STOCK_RESERVE, ReserveStock, StockLine
 from shop.errors import InvalidInput, Overloaded
+from shop.messaging.contract import INVENTORY_STOCK_RESERVE, ReserveStock, StockLine
 from shop.messaging.models import OutboxMessage
 from tests.orders.conftest import MUG_ID, RETIRED_ID, TEE_ID
 from tests.orders.helpers import ALICE, BOB, outbox_messages, timeline

@@ -18,7 +18,7 @@ from orders.services import (
     order_place,
     order_reject,
 )
-from shop.contract import (
+from shop.messaging.contract import (
     INVENTORY_STOCK_COMMIT,
     INVENTORY_STOCK_RELEASE,
     INVENTORY_STOCK_RESERVE,

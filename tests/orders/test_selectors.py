@@ -7,7 +7,7 @@ import pytest
 from orders.errors import OrderNotFound
 from orders.models import OrderStatus
 from orders.selectors import order_get_for_user, order_list
-from shop.auth import Principal
+from shop.auth.tokens import Principal
 from tests.orders.factories import OrderFactory
 from tests.tokens import access_claims
 

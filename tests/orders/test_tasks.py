@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders import tasks
 from orders.models import CatalogProduct, OrderStatus, OrderStatusChange
-from shop.contract import (
+from shop.messaging.contract import (
     INVENTORY_STOCK_RELEASE,
     MESSAGES_BY_TASK,
     USERS_NOTIFICATION_SEND,

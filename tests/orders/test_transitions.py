@@ -17,7 +17,7 @@ from orders.services import (
     order_pay,
     order_reject,
 )
-from shop.contract import INVENTORY_STOCK_RELEASE, ReleaseStock
+from shop.messaging.contract import INVENTORY_STOCK_RELEASE, ReleaseStock
 from tests.orders.factories import OrderFactory
 from tests.orders.helpers import ALICE, BOB, STAFF, SUCCEEDING_CARD, drain_outbox, timeline
 

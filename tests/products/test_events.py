@@ -8,13 +8,13 @@ from django.db import connection
 
 from products import services
 from products.models import Product
-from shop.contract import (
+from shop.errors import InvalidInput
+from shop.messaging.contract import (
     INVENTORY_PRODUCT_SYNC,
     MESSAGES_BY_TASK,
     ORDERS_PRODUCT_SYNC,
     ProductChanged,
 )
-from shop.errors import InvalidInput
 from shop.messaging.models import OutboxMessage
 from tests.products.factories import CategoryFactory, ProductFactory
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from products import selectors
-from shop.auth import Principal
+from shop.auth.tokens import Principal
 from shop.errors import NotFound
 from tests.products.factories import CategoryFactory, ProductFactory
 

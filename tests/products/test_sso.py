@@ -309,7 +309,7 @@ def test_adopted_local_row_loses_its_groups_and_permissions():
 
 @pytest.mark.parametrize("logout", ["/admin/products/logout/", "/api/browser/products/logout/"])
 def test_signing_out_here_tells_the_users_service_which_cookie_ended(logout):
-    from shop.contract import USERS_SSO_REVOKE, SsoRevoked
+    from shop.messaging.contract import USERS_SSO_REVOKE, SsoRevoked
     from shop.messaging.models import OutboxMessage
 
     cookie = staff_cookie()

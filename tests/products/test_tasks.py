@@ -1,6 +1,6 @@
 """Products consumes no task: it only publishes `ProductChanged`."""
 
-from shop.contract import MESSAGES_BY_TASK
+from shop.messaging.contract import MESSAGES_BY_TASK
 
 
 def test_products_registers_no_task_and_the_contract_addresses_none_to_it():

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from shop.logs import JsonFormatter
+from shop.observability.logs import JsonFormatter
 
 
 @pytest.fixture

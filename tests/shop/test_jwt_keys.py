@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key, l
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework_simplejwt.exceptions import TokenBackendError
 
-from shop.auth import KeyedTokenBackend
-from shop.jwt_keys import (
+from shop.auth.keys import (
     PRIVATE_KEY_FILENAME,
     PUBLIC_KEY_FILENAME,
     ensure_dev_key_pair,
@@ -24,6 +23,7 @@ from shop.jwt_keys import (
     public_jwk,
     public_keys_from_pem,
 )
+from shop.auth.tokens import KeyedTokenBackend
 
 
 def test_dev_key_pair_is_made_once_and_private_key_is_owner_only(tmp_path):

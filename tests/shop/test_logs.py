@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from shop.request_id import bound_request_id
+from shop.observability.request_id import bound_request_id
 
 ROOT = Path(__file__).resolve().parents[2]
-logger = logging.getLogger("tests.shop.logs")
+logger = logging.getLogger("tests.shop.observability.logs")
 
 
 def test_a_request_logs_one_json_line_with_the_service_and_its_request_id(db, log_lines):
@@ -81,7 +81,7 @@ def test_task_arguments_that_celery_attaches_are_left_out(log_lines):
 def run_with_log_format(log_format: str) -> subprocess.CompletedProcess:
     code = (
         "import django, logging; django.setup()\n"
-        "from shop.request_id import bound_request_id\n"
+        "from shop.observability.request_id import bound_request_id\n"
         "with bound_request_id('req-plain'):\n"
         "    logging.getLogger('probe').warning('hello')\n"
     )

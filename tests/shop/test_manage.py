@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from shop import SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,7 +26,7 @@ def manage(*args: str, settings_module: str | None = None) -> subprocess.Complet
     )
 
 
-@pytest.mark.parametrize("service", ["users", "products", "orders", "inventory"])
+@pytest.mark.parametrize("service", SERVICES)
 def test_manage_runs_a_command_under_the_named_service(service):
     result = manage(service, "diffsettings", "--all")
 

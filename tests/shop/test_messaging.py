@@ -11,8 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 from kombu import Connection, Queue
 
-from shop.contract import INVENTORY_STOCK_COMMIT, CommitStock, ReleaseStock, StockRejected
 from shop.messaging.consumer import RetryLater, consume
+from shop.messaging.contract import INVENTORY_STOCK_COMMIT, CommitStock, ReleaseStock, StockRejected
 from shop.messaging.models import InboxMessage, OutboxMessage
 from shop.messaging.outbox import outbox_enqueue
 from shop.messaging.relay import relay_pending

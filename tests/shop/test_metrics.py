@@ -10,11 +10,11 @@ from django.utils import timezone
 from kombu import Connection
 from prometheus_client import CollectorRegistry, generate_latest
 
-from shop.contract import INVENTORY_STOCK_COMMIT
 from shop.messaging.consumer import consumer
+from shop.messaging.contract import INVENTORY_STOCK_COMMIT
 from shop.messaging.metrics import MessagingCollector
 from shop.messaging.models import InboxMessage, OutboxMessage
-from shop.observability import WORKER_REGISTRY
+from shop.observability.metrics import WORKER_REGISTRY
 from workers.app import app
 
 pytestmark = pytest.mark.django_db

@@ -20,12 +20,12 @@ from django.test import Client
 from kombu import Connection, Queue, pools
 
 import workers.app  # noqa: F401 - the app before any task, and its signal receivers
-from shop.contract import INVENTORY_STOCK_COMMIT, CommitStock, StockReserved
 from shop.messaging.consumer import consumer
+from shop.messaging.contract import INVENTORY_STOCK_COMMIT, CommitStock, StockReserved
 from shop.messaging.models import InboxMessage, OutboxMessage
 from shop.messaging.outbox import outbox_enqueue
 from shop.messaging.relay import relay_pending
-from shop.request_id import bound_request_id, current_request_id
+from shop.observability.request_id import bound_request_id, current_request_id
 from workers.app import app
 
 ORDER_1 = uuid.UUID("00000000-0000-4000-8000-000000000001")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shop import observability
+from shop.observability import sentry
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ADDRESS = "203.0.113.77"
@@ -140,7 +140,7 @@ def test_sentry_init_does_nothing_without_a_dsn(monkeypatch):
 
     monkeypatch.setattr("sentry_sdk.init", refuse)
 
-    assert not observability.sentry_init(
+    assert not sentry.sentry_init(
         dsn="", environment="test", release=None, traces_sample_rate=0
     )
 

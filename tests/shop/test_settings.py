@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shop import SERVICES
 from shop.settings import service_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,7 +186,7 @@ def production_key_files(tmp_path_factory) -> dict[str, str]:
     return {"JWT_PUBLIC_KEY_FILE": str(public), "JWT_PRIVATE_KEY_FILE": str(private)}
 
 
-@pytest.mark.parametrize("service", ["users", "products", "orders", "inventory"])
+@pytest.mark.parametrize("service", SERVICES)
 def test_production_settings_pass_the_deployment_checklist(service, production_key_files):
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.pop("SHOP_SSO_COOKIE_SECURE", None)

@@ -5,14 +5,14 @@ import uuid
 import pytest
 from django.core import mail
 
-from shop.contract import (
+from shop.errors import InvalidInput
+from shop.messaging.consumer import RetryLater, consume
+from shop.messaging.contract import (
     MESSAGES_BY_TASK,
     NOTIFICATION_KINDS,
     USERS_NOTIFICATION_SEND,
     SendNotification,
 )
-from shop.errors import InvalidInput
-from shop.messaging.consumer import RetryLater, consume
 from shop.messaging.models import InboxMessage, OutboxMessage
 from tests.users.factories import PASSWORD, UserFactory
 from users import notifications, services

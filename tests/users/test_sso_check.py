@@ -8,7 +8,7 @@ import jwt
 import pytest
 from django.test import Client
 
-from shop.contract import USERS_SSO_REVOKE, SsoRevoked
+from shop.messaging.contract import USERS_SSO_REVOKE, SsoRevoked
 from shop.messaging.models import OutboxMessage
 from tests.tokens import sso_token
 from tests.users.factories import PASSWORD

@@ -1,6 +1,6 @@
 """The users worker consumes exactly the tasks the contract addresses to users."""
 
-from shop.contract import MESSAGES_BY_TASK
+from shop.messaging.contract import MESSAGES_BY_TASK
 
 
 def test_registered_users_tasks_are_the_contracts_users_tasks():

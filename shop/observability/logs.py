@@ -15,7 +15,7 @@ from django.conf import settings
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 
-from shop.request_id import current_request_id
+from shop.observability.request_id import current_request_id
 
 # Extras others attach that must not become fields: Django's request object (its repr says
 # nothing the message does not) and Celery's `data`, which holds a task's arguments, and with

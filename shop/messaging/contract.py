@@ -14,8 +14,6 @@ from uuid import UUID
 
 import msgspec
 
-SERVICES = ("users", "products", "orders", "inventory")
-
 # Task names, grouped by the service that consumes them.
 INVENTORY_PRODUCT_SYNC = "inventory.product_sync"
 INVENTORY_STOCK_RESERVE = "inventory.stock_reserve"
@@ -126,7 +124,7 @@ class SendNotification(Message, frozen=True, kw_only=True):
 
 
 class SsoRevoked(Message, frozen=True, kw_only=True):
-    """A browser signed out on some service: its SSO cookie (see shop.sso), whose id is `jti`,
+    """A browser signed out on some service: its SSO cookie (see shop.auth.sso), whose id is `jti`,
     must open nothing any more, copies of it included. The users service, which vouches for
     every cookie, remembers it until `expires_at` (seconds since the epoch, the cookie's `exp`),
     after which the cookie is void anyway."""

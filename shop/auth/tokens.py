@@ -13,7 +13,7 @@ from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.settings import api_settings
 
-from shop.jwt_keys import key_id_of_pem, public_jwk
+from shop.auth.keys import key_id_of_pem, public_jwk
 
 
 class Principal(TokenUser):

@@ -34,8 +34,8 @@ from django.views.generic import RedirectView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from shop.auth import KeyedToken
-from shop.contract import SsoRevoked
+from shop.auth.tokens import KeyedToken
+from shop.messaging.contract import SsoRevoked
 from shop.messaging.outbox import outbox_enqueue
 
 # Set in a session that the SSO cookie opened, so that the session ends with the cookie. A

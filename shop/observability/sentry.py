@@ -1,13 +1,10 @@
-"""Error reporting to Sentry, for web and worker processes alike (both load the settings), and
-the worker's own metrics."""
+"""Error reporting to Sentry, for web and worker processes alike (both load the settings)."""
 
 from typing import Any
 
 from django.conf import settings
-from prometheus_client import REGISTRY, CollectorRegistry, ProcessCollector, start_http_server
-from prometheus_client.registry import Collector
 
-from shop.request_id import current_request_id
+from shop.observability.request_id import current_request_id
 
 
 def sentry_init(
@@ -54,31 +51,3 @@ def tag_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
         if value:
             tags.setdefault(name, value)
     return event
-
-
-# What a Celery worker counts as it works (messages consumed, orders settled). A registry of its
-# own, served by the worker process itself (`worker_metrics_serve`): the web processes, which
-# serve the default registry at /metrics, never see these counts, and the worker's port carries
-# nothing the web's /metrics already says.
-WORKER_REGISTRY = CollectorRegistry()
-ProcessCollector(registry=WORKER_REGISTRY)
-
-
-def worker_metrics_serve(*, port: int, address: str) -> None:
-    """Serve WORKER_REGISTRY at http://address:port/metrics from a thread of this process.
-
-    The counters live in this process's memory, so they count what its tasks do under the
-    threads pool (the shop's default); a prefork pool's children would count in their own.
-    """
-    start_http_server(port, addr=address, registry=WORKER_REGISTRY)
-
-
-_registered_kinds: set[type[Collector]] = set()
-
-
-def collector_register(collector: Collector) -> None:
-    """Add `collector` to the registry the web's /metrics serves, once per kind per process
-    (Django may run an app's ready() more than once, in tests)."""
-    if type(collector) not in _registered_kinds:
-        REGISTRY.register(collector)
-        _registered_kinds.add(type(collector))
