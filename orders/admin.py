@@ -39,14 +39,6 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-def staff_principal(request: HttpRequest) -> Principal:
-    """The admin's signed-in user as the principal the services expect from a token."""
-    user = request.user
-    return Principal(
-        {"user_id": str(user.pk), "username": user.get_username(), "is_staff": user.is_staff}
-    )
-
-
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ("id", "username", "user_id", "status", "total", "currency", "created_at")
@@ -80,7 +72,7 @@ class OrderAdmin(ReadOnlyAdmin):
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         # Each through order_cancel: the same guarded transition, history and stock release as
         # a customer's cancel; orders past cancelling are reported, not forced.
-        principal = staff_principal(request)
+        principal = Principal.of(request.user)
         cancelled, refused = 0, []
         for order in queryset:
             try:

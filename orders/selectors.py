@@ -29,7 +29,7 @@ def order_list(
         if user_id is not None:
             orders = orders.filter(user_id=user_id)
     else:
-        orders = orders.filter(user_id=int(principal.id))
+        orders = orders.filter(user_id=principal.user_id)
     if status is not None:
         orders = orders.filter(status=status)
     return orders.order_by("-created_at", "-id")
@@ -39,7 +39,7 @@ def order_get_for_user(*, order_id: UUID, principal: Principal) -> Order:
     """The order, if `principal` owns it or is staff; otherwise `OrderNotFound`."""
     orders = _orders_with_details()
     if not principal.is_staff:
-        orders = orders.filter(user_id=int(principal.id))
+        orders = orders.filter(user_id=principal.user_id)
     try:
         return orders.get(pk=order_id)
     except Order.DoesNotExist:
@@ -50,7 +50,7 @@ def order_get_for_owner(*, order_id: UUID, principal: Principal) -> Order:
     """The order, if `principal` placed it; otherwise `OrderNotFound`, staff included: only
     the customer pays for their order."""
     try:
-        return _orders_with_details().get(pk=order_id, user_id=int(principal.id))
+        return _orders_with_details().get(pk=order_id, user_id=principal.user_id)
     except Order.DoesNotExist:
         raise OrderNotFound from None
 

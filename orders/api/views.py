@@ -30,6 +30,7 @@ from orders.selectors import order_get_for_owner, order_get_for_user, order_list
 from orders.services import order_cancel, order_pay, order_place
 from orders.services.placement import IDEMPOTENCY_KEY_HEADER
 from shop.api.queueing import refuse_when_queued_longer_than
+from shop.auth.tokens import Principal
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_KEY_HEADER,
@@ -61,7 +62,7 @@ class OrderListView(generics.ListAPIView):
             return Order.objects.none()
         filters = OrderListInputSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return order_list(principal=self.request.user, **filters.validated_data)
+        return order_list(principal=Principal.of(self.request.user), **filters.validated_data)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         # The browsable API's form for POST shows what may be sent, not the order.
@@ -101,7 +102,7 @@ class OrderListView(generics.ListAPIView):
         serializer = OrderPlaceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order, is_replay = order_place(
-            principal=request.user,
+            principal=Principal.of(request.user),
             idempotency_key=request.headers.get(IDEMPOTENCY_KEY_HEADER),
             **serializer.validated_data,
         )
@@ -118,7 +119,7 @@ class OrderDetailView(APIView):
         summary="One order with its lines and status history (owner or staff)",
     )
     def get(self, request: Request, order_id: UUID) -> Response:
-        order = order_get_for_user(order_id=order_id, principal=request.user)
+        order = order_get_for_user(order_id=order_id, principal=Principal.of(request.user))
         return Response(order_output(order))
 
 
@@ -148,11 +149,12 @@ class OrderPayView(APIView):
     )
     def post(self, request: Request, order_id: UUID) -> Response:
         # Found first, so that someone else's order is a 404 whatever the body holds.
-        order = order_get_for_owner(order_id=order_id, principal=request.user)
+        principal = Principal.of(request.user)
+        order = order_get_for_owner(order_id=order_id, principal=principal)
         serializer = OrderPayInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = order_pay(
-            order=order, principal=request.user, payment=serializer.validated_data["card"]
+            order=order, principal=principal, payment=serializer.validated_data["card"]
         )
         return Response(order_output(order))
 
@@ -170,6 +172,7 @@ class OrderCancelView(APIView):
         summary="Cancel an order and release its stock (owner or staff)",
     )
     def post(self, request: Request, order_id: UUID) -> Response:
-        order = order_get_for_user(order_id=order_id, principal=request.user)
-        order = order_cancel(order=order, principal=request.user)
+        principal = Principal.of(request.user)
+        order = order_get_for_user(order_id=order_id, principal=principal)
+        order = order_cancel(order=order, principal=principal)
         return Response(order_output(order))

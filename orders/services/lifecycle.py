@@ -91,7 +91,7 @@ def order_cancel(*, order: Order, principal: Principal) -> Order:
     Waits for a payment in progress (which holds the order's row lock); if that payment
     succeeds, the cancel is refused.
     """
-    is_owner = order.user_id == int(principal.id)
+    is_owner = order.user_id == principal.user_id
     if not (is_owner or principal.is_staff):
         raise OrderNotFound
     with transaction.atomic():

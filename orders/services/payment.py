@@ -50,7 +50,7 @@ def order_pay(*, order: Order, principal: Principal, payment: Card) -> Order:
     cannot move it while the card is charged. The charge's idempotency key is the order and the
     attempt's number, so retrying after a crash mid-charge cannot charge twice at the provider.
     """
-    if order.user_id != int(principal.id):
+    if order.user_id != principal.user_id:
         raise OrderNotFound
     provider = payment_provider()
     declined: ChargeResult | None = None

@@ -55,7 +55,7 @@ def order_place(
     than ORDERS_MAX_OPEN_UNITS_PER_CUSTOMER_PRODUCT units of a product in them, is refused
     with `OpenOrdersCapReached` (409; a replay is still answered) and nothing is recorded.
     """
-    user_id = int(principal.id)
+    user_id = principal.user_id
     quantities = _merged_quantities(items)
     key = _idempotency_key_clean(idempotency_key)
     fingerprint = request_fingerprint(items=items, shipping_address=shipping_address)
@@ -231,7 +231,7 @@ def _order_create(
     if total > MAX_AMOUNT:
         raise InvalidInput({"items": [f"An order's total may be at most {MAX_AMOUNT}."]})
     order = Order.objects.create(
-        user_id=int(principal.id),
+        user_id=principal.user_id,
         username=principal.username,
         status=OrderStatus.PENDING,
         currency=settings.SHOP_CURRENCY,

@@ -3,7 +3,7 @@ and the tokens themselves, signed and verified with the configured keys by `kid`
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from django.conf import settings
@@ -15,14 +15,44 @@ from rest_framework_simplejwt.settings import api_settings
 
 from shop.auth.keys import key_id_of_pem, public_jwk
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
 
 class Principal(TokenUser):
     """Who is calling, as the users service vouched for it in a signed access token.
 
     `id`, `username` and `is_staff` come from the claims; nothing is looked up, so a service
     authenticates requests even while the users service is down. `id` is the users service's
-    account id (a string in the claims; `int(principal.id)` where a number is needed).
+    account id as the claims carry it (a string); `user_id` is the same id as a number.
     """
+
+    @classmethod
+    def of(cls, user: "Principal | AbstractUser") -> "Principal":
+        """The principal `user` stands for: itself when a token authenticated the request; a
+        browser session's user as the principal its account's token would carry (its id is
+        the account's id, shop/auth/sso.py), so that services take one kind of caller."""
+        if isinstance(user, Principal):
+            return user
+        return cls(
+            {
+                api_settings.USER_ID_CLAIM: str(user.pk),
+                "username": user.get_username(),
+                "is_staff": user.is_staff,
+            }
+        )
+
+    @property
+    def user_id(self) -> int:
+        """The users service's account id, as the number every service stores (an order's
+        `user_id`, say).
+
+        Not validated here: the token's signature is already verified, and its claim is the
+        users service's own primary key. A claim that is no integer raises `ValueError` (a
+        server error, not a 401), since it would mean the users service signed a malformed
+        token, not that the caller sent one.
+        """
+        return int(self.id)
 
 
 class KeyedTokenBackend(TokenBackend):

@@ -44,7 +44,7 @@ def test_the_eleventh_open_order_is_409_and_changes_nothing(catalog, customer):
 @pytest.mark.django_db
 def test_orders_no_longer_open_do_not_count(catalog):
     for status in (OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED, "rejected"):
-        OrderFactory(user_id=int(ALICE.id), status=status)
+        OrderFactory(user_id=ALICE.user_id, status=status)
     open_orders = [place([MUG])[0] for _ in range(10)]
     with pytest.raises(Conflict):
         place([MUG])

@@ -1,5 +1,5 @@
 """A browser signed in through the SSO cookie is the same caller as that account's JWT: its
-shadow user's id is the account's id, so `int(request.user.id)` scopes orders alike."""
+shadow user's id is the account's id, so its principal (`Principal.of`) scopes orders alike."""
 
 import pytest
 from django.conf import settings

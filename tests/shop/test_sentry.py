@@ -140,9 +140,7 @@ def test_sentry_init_does_nothing_without_a_dsn(monkeypatch):
 
     monkeypatch.setattr("sentry_sdk.init", refuse)
 
-    assert not sentry.sentry_init(
-        dsn="", environment="test", release=None, traces_sample_rate=0
-    )
+    assert not sentry.sentry_init(dsn="", environment="test", release=None, traces_sample_rate=0)
 
 
 def test_an_unhandled_view_error_reaches_sentry_with_the_request_id_and_no_personal_data(ingest):
