@@ -41,7 +41,7 @@ class User(AbstractUser):
 class SsoRevocation(models.Model):
     """A browser sign-in (SSO cookie, see shop.auth.sso) that ended before its cookie runs out: it
     signed out on some service. The gateway asks this service about every request that carries
-    a cookie (users.views.sso_check), so a copy of it opens nothing from then on.
+    a cookie (users.sign_on.sso_check), so a copy of it opens nothing from then on.
 
     Kept until `expires_at` (seconds since the epoch, the cookie's `exp`): a row past it names
     a cookie that is void anyway, and goes.

@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from shop.urls import service_urlpatterns
-from users.views import SSO_CHECK_PATH, AdminSsoLoginView, SsoLoginView, sso_check
+from users.sign_on import SSO_CHECK_PATH, AdminSsoLoginView, SsoLoginView, sso_check
 
 urlpatterns = service_urlpatterns(
     "users",

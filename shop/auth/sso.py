@@ -12,7 +12,7 @@ A copy of the cookie must not outlive the sign-in either. The users service vouc
 every request: the gateway asks it, for each request that carries the cookie, whether the
 sign-in still stands (not signed out anywhere, the account active and still as much staff as
 the cookie says), and passes the cookie on only if it does (deploy/nginx/shop.conf.template,
-users.views.sso_check). Signing out on any service tells the users service (`SsoRevoked`).
+users.sign_on.sso_check). Signing out on any service tells the users service (`SsoRevoked`).
 """
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""The users service vouches for every SSO cookie the gateway sees (users.views.sso_check):
+"""The users service vouches for every SSO cookie the gateway sees (users.sign_on.sso_check):
 signing out on any service, deactivating an account or taking its staff rights away ends
 every copy of its cookies at once."""
 

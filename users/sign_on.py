@@ -1,5 +1,7 @@
-"""The browser's login pages, the admin's and the browsable API's: Django's own, plus the SSO
-cookie that signs the browser in to every other service as well (see shop.auth.sso)."""
+"""Single sign-on, the users service's side: the browser's login pages (the admin's and the
+browsable API's: Django's own, plus the SSO cookie that signs the browser in to every other
+service as well, see shop.auth.sso) and the check the gateway asks of every cookie. Named apart
+from users/api/views.py, the JSON API."""
 
 from django.conf import settings
 from django.contrib import admin
