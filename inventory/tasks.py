@@ -22,7 +22,7 @@ from shop.messaging.contract import (
 
 
 @consumer(INVENTORY_STOCK_RESERVE)
-def stock_reserve(message: ReserveStock) -> None:
+def on_reserve_stock(message: ReserveStock) -> None:
     """Reserve all lines of an order or none, and answer orders (StockReserved/StockRejected).
 
     Trigger: orders placed an order (`ReserveStock`).
@@ -36,7 +36,7 @@ def stock_reserve(message: ReserveStock) -> None:
 
 
 @consumer(INVENTORY_STOCK_RELEASE)
-def stock_release(message: ReleaseStock) -> None:
+def on_release_stock(message: ReleaseStock) -> None:
     """Give an order's reserved units back.
 
     Trigger: orders cancelled or expired an order (`ReleaseStock`).
@@ -50,7 +50,7 @@ def stock_release(message: ReleaseStock) -> None:
 
 
 @consumer(INVENTORY_STOCK_COMMIT)
-def stock_commit(message: CommitStock) -> None:
+def on_commit_stock(message: CommitStock) -> None:
     """Take a paid order's reserved units out of stock (on_hand and reserved both drop).
 
     Trigger: orders took payment for an order (`CommitStock`).
@@ -63,7 +63,7 @@ def stock_commit(message: CommitStock) -> None:
 
 
 @consumer(INVENTORY_PRODUCT_SYNC)
-def product_sync(message: ProductChanged) -> None:
+def on_product_changed(message: ProductChanged) -> None:
     """Make a product known to inventory (a stock record, 0 on hand) and keep its SKU and
     whether the catalog shows it current.
 

@@ -22,7 +22,7 @@ ORDERS_ORDER_EXPIRE_DUE = "orders.order_expire_due"
 
 
 @consumer(ORDERS_PRODUCT_SYNC)
-def product_sync(message: ProductChanged) -> None:
+def on_product_changed(message: ProductChanged) -> None:
     """Keep orders' copy of a catalog product current, so orders are priced without a call.
 
     Trigger: products publishes `ProductChanged` whenever a product is created or changed.
@@ -34,7 +34,7 @@ def product_sync(message: ProductChanged) -> None:
 
 
 @consumer(ORDERS_ORDER_RESERVE_CONFIRM)
-def order_reserve_confirm(message: StockReserved) -> None:
+def on_stock_reserved(message: StockReserved) -> None:
     """Move the order to awaiting_payment (or release the stock if it was cancelled meanwhile).
 
     Trigger: inventory reserved every line of the order (`StockReserved`).
@@ -42,11 +42,11 @@ def order_reserve_confirm(message: StockReserved) -> None:
     so a duplicate answer changes nothing.
     Retries: the consumer's (backoff, bounded by SHOP_MESSAGE_MAX_DELIVERIES, then dead).
     """
-    services.order_confirm_reservation(order_id=message.order_id)
+    services.order_reserve_confirm(order_id=message.order_id)
 
 
 @consumer(ORDERS_ORDER_RESERVE_REJECT)
-def order_reserve_reject(message: StockRejected) -> None:
+def on_stock_rejected(message: StockRejected) -> None:
     """Reject the order and email its customer.
 
     Trigger: inventory could not reserve the order's stock (`StockRejected`).
@@ -54,11 +54,11 @@ def order_reserve_reject(message: StockRejected) -> None:
     duplicate (or an answer for an order cancelled meanwhile) changes nothing.
     Retries: the consumer's (backoff, bounded by SHOP_MESSAGE_MAX_DELIVERIES, then dead).
     """
-    services.order_reject(order_id=message.order_id, reason=message.reason)
+    services.order_reserve_reject(order_id=message.order_id, reason=message.reason)
 
 
 @shared_task(name=ORDERS_ORDER_EXPIRE_DUE, ignore_result=True)
-def order_expire_due() -> int:
+def scheduled_expiry() -> int:
     """Expire orders whose stock reservation ran out, releasing their stock.
 
     Trigger: beat, every ORDERS_EXPIRY_SCAN_SECONDS (CELERY_BEAT_SCHEDULE in orders.settings).

@@ -12,7 +12,7 @@ from users.notifications import notification_send
 
 
 @consumer(USERS_NOTIFICATION_SEND)
-def notification_send_task(message: SendNotification) -> None:
+def on_send_notification(message: SendNotification) -> None:
     """Email a user: sent by users itself on registration (`welcome`) and by orders when an
     order is paid, rejected or expires.
 
@@ -27,7 +27,7 @@ def notification_send_task(message: SendNotification) -> None:
 
 
 @consumer(USERS_SSO_REVOKE)
-def sso_revoke(message: SsoRevoked) -> None:
+def on_sso_revoked(message: SsoRevoked) -> None:
     """Remember a browser sign-in (SSO cookie) that ended, so that the gateway lets no copy
     of the cookie through any more (see `sso_check`).
 

@@ -4,9 +4,9 @@ and the catalog copy. Views, tasks and the admin call these and never save a mod
 from orders.services.catalog import catalog_product_sync
 from orders.services.lifecycle import (
     order_cancel,
-    order_confirm_reservation,
     order_expire_due,
-    order_reject,
+    order_reserve_confirm,
+    order_reserve_reject,
 )
 from orders.services.payment import order_pay
 from orders.services.placement import order_place
@@ -14,9 +14,9 @@ from orders.services.placement import order_place
 __all__ = [
     "catalog_product_sync",
     "order_cancel",
-    "order_confirm_reservation",
     "order_expire_due",
     "order_pay",
     "order_place",
-    "order_reject",
+    "order_reserve_confirm",
+    "order_reserve_reject",
 ]

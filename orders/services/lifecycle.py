@@ -31,7 +31,7 @@ CANCELLABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT)
 RELEASED_STATUSES = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
 
-def order_confirm_reservation(*, order_id: UUID) -> None:
+def order_reserve_confirm(*, order_id: UUID) -> None:
     """Inventory reserved the order's stock: pending -> awaiting_payment, payable until
     `ORDERS_RESERVATION_TTL_SECONDS` from now.
 
@@ -39,8 +39,8 @@ def order_confirm_reservation(*, order_id: UUID) -> None:
     inventory may have reserved after handling the first release, and that stock would
     otherwise stay reserved forever. Any other status (a duplicate answer) changes nothing.
     """
-    # No savepoint of its own (nor in order_reject): inside the consumer's transaction any error
-    # rolls all of it back anyway; called alone, this is the transaction.
+    # No savepoint of its own (nor in order_reserve_reject): inside the consumer's transaction
+    # any error rolls all of it back anyway; called alone, this is the transaction.
     with transaction.atomic(savepoint=False):
         now = timezone.now()
         if order_transition(
@@ -63,7 +63,7 @@ def order_confirm_reservation(*, order_id: UUID) -> None:
             logger.warning("stock reserved for rejected order %s; ignored", order_id)
 
 
-def order_reject(*, order_id: UUID, reason: str) -> None:
+def order_reserve_reject(*, order_id: UUID, reason: str) -> None:
     """Inventory could not reserve the order's stock: pending -> rejected, and the customer is
     told why. In any other status (cancelled meanwhile, a duplicate answer) nothing happens."""
     reason = reason or "stock could not be reserved"

@@ -384,7 +384,7 @@ def _product_event(*, version: int, is_active: bool) -> None:
         currency="USD",
         is_active=is_active,
     )
-    result = tasks.product_sync.apply(kwargs=event.to_payload(), task_id=str(uuid.uuid4()))
+    result = tasks.on_product_changed.apply(kwargs=event.to_payload(), task_id=str(uuid.uuid4()))
     assert result.successful(), result.traceback
 
 

@@ -48,10 +48,10 @@ def test_registered_inventory_tasks_are_exactly_the_contracts():
 
     assert registered == INVENTORY_TASK_NAMES
     assert {
-        tasks.stock_reserve.name,
-        tasks.stock_release.name,
-        tasks.stock_commit.name,
-        tasks.product_sync.name,
+        tasks.on_reserve_stock.name,
+        tasks.on_release_stock.name,
+        tasks.on_commit_stock.name,
+        tasks.on_product_changed.name,
     } == INVENTORY_TASK_NAMES
 
 
@@ -63,7 +63,13 @@ def test_inventory_tasks_are_routed_to_the_inventory_queue(task_name):
 
 
 @pytest.mark.parametrize(
-    "task", [tasks.stock_reserve, tasks.stock_release, tasks.stock_commit, tasks.product_sync]
+    "task",
+    [
+        tasks.on_reserve_stock,
+        tasks.on_release_stock,
+        tasks.on_commit_stock,
+        tasks.on_product_changed,
+    ],
 )
 def test_every_task_documents_trigger_idempotency_and_retries(task):
     doc = task.__doc__
@@ -76,7 +82,7 @@ def test_reserve_delivered_twice_reserves_and_answers_once():
     record = StockRecordFactory(product_id=1, on_hand=5)
     order_id = uuid.uuid4()
 
-    deliver_twice(tasks.stock_reserve, reserve_payload(order_id, (1, 2)))
+    deliver_twice(tasks.on_reserve_stock, reserve_payload(order_id, (1, 2)))
 
     assert (snapshot(record).reserved, snapshot(record).movement_count) == (2, 1)
     assert sent_messages() == [StockReserved(order_id=order_id)]
@@ -87,7 +93,7 @@ def test_rejected_reserve_delivered_twice_answers_once():
     record = StockRecordFactory(product_id=1, on_hand=1)
     order_id = uuid.uuid4()
 
-    deliver_twice(tasks.stock_reserve, reserve_payload(order_id, (1, 2)))
+    deliver_twice(tasks.on_reserve_stock, reserve_payload(order_id, (1, 2)))
 
     assert snapshot(record).reserved == 0
     assert sent_messages() == [
@@ -99,11 +105,11 @@ def test_rejected_reserve_delivered_twice_answers_once():
 def test_release_delivered_twice_releases_once():
     record = StockRecordFactory(product_id=1, on_hand=5)
     order_id = uuid.uuid4()
-    tasks.stock_reserve.apply(kwargs=reserve_payload(order_id, (1, 2)))
-    tasks.stock_reserve.apply(kwargs=reserve_payload(uuid.uuid4(), (1, 1)))
+    tasks.on_reserve_stock.apply(kwargs=reserve_payload(order_id, (1, 2)))
+    tasks.on_reserve_stock.apply(kwargs=reserve_payload(uuid.uuid4(), (1, 1)))
 
     deliver_twice(
-        tasks.stock_release, ReleaseStock(order_id=order_id, reason="cancel").to_payload()
+        tasks.on_release_stock, ReleaseStock(order_id=order_id, reason="cancel").to_payload()
     )
 
     assert snapshot(record).reserved == 1
@@ -114,9 +120,9 @@ def test_release_delivered_twice_releases_once():
 def test_commit_delivered_twice_commits_once():
     record = StockRecordFactory(product_id=1, on_hand=5)
     order_id = uuid.uuid4()
-    tasks.stock_reserve.apply(kwargs=reserve_payload(order_id, (1, 2)))
+    tasks.on_reserve_stock.apply(kwargs=reserve_payload(order_id, (1, 2)))
 
-    deliver_twice(tasks.stock_commit, {"order_id": str(order_id)})
+    deliver_twice(tasks.on_commit_stock, {"order_id": str(order_id)})
 
     assert (snapshot(record).on_hand, snapshot(record).reserved) == (3, 0)
     assert StockMovement.objects.filter(kind=StockMovement.Kind.COMMIT).count() == 1
@@ -135,7 +141,7 @@ def test_product_event_delivered_twice_creates_one_record():
         is_active=True,
     )
 
-    deliver_twice(tasks.product_sync, event.to_payload())
+    deliver_twice(tasks.on_product_changed, event.to_payload())
 
     record = StockRecord.objects.get()
     assert (record.product_id, record.sku, record.on_hand, record.product_version) == (
@@ -151,7 +157,7 @@ def test_consumer_ignores_fields_added_by_a_newer_producer():
     StockRecordFactory(product_id=1, on_hand=5)
     payload = {**reserve_payload(str(uuid.uuid4()), (1, 2)), "placed_by": 1001}
 
-    tasks.stock_reserve.apply(kwargs=payload)
+    tasks.on_reserve_stock.apply(kwargs=payload)
 
     assert StockRecord.objects.get().reserved == 2
 
@@ -162,7 +168,7 @@ def test_a_malformed_reserve_request_is_dead_at_once_and_changes_nothing():
     message_id = str(uuid.uuid4())
     payload = {"order_id": str(uuid.uuid4()), "lines": [{"product_id": 1}]}
 
-    tasks.stock_reserve.apply(kwargs=payload, task_id=message_id)
+    tasks.on_reserve_stock.apply(kwargs=payload, task_id=message_id)
 
     assert InboxMessage.objects.get(message_id=message_id).status == InboxMessage.Status.DEAD
     assert snapshot(record).reserved == 0
@@ -177,7 +183,7 @@ def test_a_request_with_a_malformed_order_id_is_dead_at_once_without_writing():
     payload = reserve_payload("not-an-order-id", (1, 1))
 
     # The contract refuses it where the payload is parsed: no retry would mend it.
-    tasks.stock_reserve.apply(kwargs=payload, task_id=message_id)
+    tasks.on_reserve_stock.apply(kwargs=payload, task_id=message_id)
 
     inbox = InboxMessage.objects.get(message_id=message_id)
     assert (inbox.status, inbox.deliveries) == (InboxMessage.Status.DEAD, 1)
@@ -191,10 +197,10 @@ def test_a_request_with_a_malformed_order_id_is_dead_at_once_without_writing():
 def test_every_answer_inventory_sends_parses_in_orders_contract():
     StockRecordFactory(product_id=1, sku="MUG", on_hand=1)
     reserved, rejected, tombstoned = (uuid.uuid4() for _ in range(3))
-    tasks.stock_reserve.apply(kwargs=reserve_payload(reserved, (1, 1)))
-    tasks.stock_reserve.apply(kwargs=reserve_payload(rejected, (1, 1)))
-    tasks.stock_release.apply(kwargs={"order_id": str(tombstoned), "reason": "cancelled"})
-    tasks.stock_reserve.apply(kwargs=reserve_payload(tombstoned, (1, 1)))
+    tasks.on_reserve_stock.apply(kwargs=reserve_payload(reserved, (1, 1)))
+    tasks.on_reserve_stock.apply(kwargs=reserve_payload(rejected, (1, 1)))
+    tasks.on_release_stock.apply(kwargs={"order_id": str(tombstoned), "reason": "cancelled"})
+    tasks.on_reserve_stock.apply(kwargs=reserve_payload(tombstoned, (1, 1)))
 
     rows = list(OutboxMessage.objects.all())
     parsed = {MESSAGES_BY_TASK[row.task_name].from_payload(row.payload) for row in rows}

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from orders import metrics
 from orders.metrics import OrdersCollector
 from orders.models import Order, OrderStatus
-from orders.services import order_confirm_reservation, order_reject
+from orders.services import order_reserve_confirm, order_reserve_reject
 from shop.observability.metrics import WORKER_REGISTRY
 from tests.orders.factories import OrderFactory
 
@@ -98,9 +98,9 @@ def test_inventorys_answer_observes_placement_to_settled_seconds_once():
     rejected = placed(OrderStatus.PENDING, seconds_ago=4)
     before_reserved, before_rejected = settled("reserved"), settled("rejected")
 
-    order_confirm_reservation(order_id=str(reserved.pk))
-    order_confirm_reservation(order_id=str(reserved.pk))  # a duplicate answer: not observed
-    order_reject(order_id=str(rejected.pk), reason="out of stock")
+    order_reserve_confirm(order_id=str(reserved.pk))
+    order_reserve_confirm(order_id=str(reserved.pk))  # a duplicate answer: not observed
+    order_reserve_reject(order_id=str(rejected.pk), reason="out of stock")
 
     count, total = settled("reserved")
     assert count - before_reserved[0] == 1
@@ -116,7 +116,7 @@ def test_a_settling_rolled_back_is_not_observed():
     before = settled("reserved")
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        order_confirm_reservation(order_id=str(order.pk))
+        order_reserve_confirm(order_id=str(order.pk))
         raise RuntimeError("the consumer's transaction fails after the handler")
 
     assert settled("reserved") == before

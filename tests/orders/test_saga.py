@@ -12,11 +12,11 @@ from orders.models import Order, OrderStatus, Payment
 from orders.payments import Card
 from orders.services import (
     order_cancel,
-    order_confirm_reservation,
     order_expire_due,
     order_pay,
     order_place,
-    order_reject,
+    order_reserve_confirm,
+    order_reserve_reject,
 )
 from shop.messaging.contract import (
     INVENTORY_STOCK_COMMIT,
@@ -64,7 +64,7 @@ def placed_order() -> Order:
 
 def reserved_order() -> Order:
     order = placed_order()
-    order_confirm_reservation(order_id=order.id)
+    order_reserve_confirm(order_id=order.id)
     assert drain_outbox() == []
     return Order.objects.get(pk=order.pk)
 
@@ -167,7 +167,7 @@ def test_cancelled_while_awaiting_payment_path_releases_stock(catalog):
 def test_rejected_path_emails_the_customer_why(catalog):
     order = placed_order()
 
-    order_reject(order_id=order.id, reason="out of stock: MUG-1")
+    order_reserve_reject(order_id=order.id, reason="out of stock: MUG-1")
 
     order.refresh_from_db()
     assert order.status == OrderStatus.REJECTED
@@ -223,14 +223,14 @@ def test_every_message_this_service_records_parses_in_its_consumer(catalog, prov
         return order
 
     paid = placed()
-    order_confirm_reservation(order_id=paid.id)
+    order_reserve_confirm(order_id=paid.id)
     order_pay(order=paid, principal=ALICE, payment=Card(number=SUCCEEDING_CARD))
-    order_reject(order_id=placed().id, reason="out of stock")
+    order_reserve_reject(order_id=placed().id, reason="out of stock")
     cancelled = placed()
     order_cancel(order=cancelled, principal=ALICE)
-    order_confirm_reservation(order_id=cancelled.id)
+    order_reserve_confirm(order_id=cancelled.id)
     expiring = placed()
-    order_confirm_reservation(order_id=expiring.id)
+    order_reserve_confirm(order_id=expiring.id)
     order_expire_due(now=timezone.now() + timedelta(days=1))
 
     # then each row parses as its consumer parses it, and survives the round trip

@@ -61,22 +61,22 @@ def test_registered_orders_tasks_are_the_contracts_plus_the_expiry_scan():
 def test_beat_scans_for_expired_orders_every_configured_interval():
     entry = settings.CELERY_BEAT_SCHEDULE["orders-expire-due"]
 
-    assert entry["task"] == tasks.order_expire_due.name == "orders.order_expire_due"
+    assert entry["task"] == tasks.scheduled_expiry.name == "orders.order_expire_due"
     assert entry["schedule"] == settings.ORDERS_EXPIRY_SCAN_SECONDS == 10
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
 
 
 @pytest.mark.parametrize(
-    "task", [tasks.product_sync, tasks.order_reserve_confirm, tasks.order_reserve_reject]
+    "task", [tasks.on_product_changed, tasks.on_stock_reserved, tasks.on_stock_rejected]
 )
 def test_every_consumer_documents_trigger_idempotency_and_retries(task):
     for part in ("Trigger:", "Idempotency:", "Retries:"):
         assert part in task.__doc__
-    assert "Trigger:" in tasks.order_expire_due.__doc__
+    assert "Trigger:" in tasks.scheduled_expiry.__doc__
 
 
 def test_product_sync_twice_keeps_one_copy():
-    deliver_twice(tasks.product_sync, product_changed())
+    deliver_twice(tasks.on_product_changed, product_changed())
 
     copy = CatalogProduct.objects.get()
     assert (copy.product_id, copy.version, copy.sku, copy.price, copy.is_active) == (
@@ -92,8 +92,8 @@ def test_product_sync_keeps_the_newest_version_whatever_the_delivery_order():
     newer = product_changed(version=3, price=Decimal("35.00"), is_active=False)
     older = product_changed(version=2, price=Decimal("32.00"))
 
-    deliver_twice(tasks.product_sync, newer)
-    deliver_twice(tasks.product_sync, older)
+    deliver_twice(tasks.on_product_changed, newer)
+    deliver_twice(tasks.on_product_changed, older)
 
     copy = CatalogProduct.objects.get()
     assert (copy.version, copy.price, copy.is_active) == (3, Decimal("35.00"), False)
@@ -102,7 +102,7 @@ def test_product_sync_keeps_the_newest_version_whatever_the_delivery_order():
 def test_product_sync_applies_a_newer_version():
     CatalogProductFactory(product_id=77, version=1, price=Decimal("30.00"))
 
-    deliver_twice(tasks.product_sync, product_changed(version=2, name="Desk lamp"))
+    deliver_twice(tasks.on_product_changed, product_changed(version=2, name="Desk lamp"))
 
     copy = CatalogProduct.objects.get()
     assert (copy.version, copy.name) == (2, "Desk lamp")
@@ -111,7 +111,7 @@ def test_product_sync_applies_a_newer_version():
 def test_stock_reserved_twice_moves_the_order_once():
     order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
 
-    deliver_twice(tasks.order_reserve_confirm, StockReserved(order_id=order.id))
+    deliver_twice(tasks.on_stock_reserved, StockReserved(order_id=order.id))
 
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT
@@ -122,7 +122,7 @@ def test_stock_reserved_twice_moves_the_order_once():
 def test_stock_reserved_twice_for_a_cancelled_order_releases_once():
     order = OrderFactory(status=OrderStatus.CANCELLED)
 
-    deliver_twice(tasks.order_reserve_confirm, StockReserved(order_id=order.id))
+    deliver_twice(tasks.on_stock_reserved, StockReserved(order_id=order.id))
 
     assert [task for task, _ in drain_outbox()] == [INVENTORY_STOCK_RELEASE]
 
@@ -130,9 +130,7 @@ def test_stock_reserved_twice_for_a_cancelled_order_releases_once():
 def test_stock_rejected_twice_rejects_and_emails_once():
     order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
 
-    deliver_twice(
-        tasks.order_reserve_reject, StockRejected(order_id=order.id, reason="out of stock")
-    )
+    deliver_twice(tasks.on_stock_rejected, StockRejected(order_id=order.id, reason="out of stock"))
 
     order.refresh_from_db()
     assert order.status == OrderStatus.REJECTED
@@ -143,8 +141,8 @@ def test_stock_rejected_twice_rejects_and_emails_once():
 def test_expiry_task_run_twice_expires_once():
     order = OrderFactory(reserved_until=timezone.now() - timedelta(seconds=1))
 
-    first = tasks.order_expire_due.apply()
-    second = tasks.order_expire_due.apply()
+    first = tasks.scheduled_expiry.apply()
+    second = tasks.scheduled_expiry.apply()
 
     assert (first.result, second.result) == (1, 0)
     order.refresh_from_db()
@@ -155,7 +153,7 @@ def test_expiry_task_run_twice_expires_once():
     ]
 
 
-@pytest.mark.parametrize("task", [tasks.order_reserve_confirm, tasks.order_reserve_reject])
+@pytest.mark.parametrize("task", [tasks.on_stock_reserved, tasks.on_stock_rejected])
 def test_an_answer_naming_no_order_id_is_dead_at_once_and_changes_nothing(task):
     # The contract refuses it where the payload is parsed, the same way in every service.
     message_id = str(uuid.uuid4())

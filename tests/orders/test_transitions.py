@@ -12,10 +12,10 @@ from orders.models import Order, OrderStatus, OrderStatusChange, Payment
 from orders.payments import Card
 from orders.services import (
     order_cancel,
-    order_confirm_reservation,
     order_expire_due,
     order_pay,
-    order_reject,
+    order_reserve_confirm,
+    order_reserve_reject,
 )
 from shop.messaging.contract import INVENTORY_STOCK_RELEASE, ReleaseStock
 from tests.orders.factories import OrderFactory
@@ -36,7 +36,7 @@ def test_late_stock_reserved_releases_stock_of_order_that_no_longer_wants_it(sta
     order = OrderFactory(status=status)
     before = snapshot(order)
 
-    order_confirm_reservation(order_id=order.id)
+    order_reserve_confirm(order_id=order.id)
 
     assert snapshot(order) == before
     assert drain_outbox() == [
@@ -49,8 +49,8 @@ def test_late_stock_reserved_after_a_cancel_while_pending_keeps_it_cancelled():
     order_cancel(order=order, principal=ALICE)
     drain_outbox()
 
-    order_confirm_reservation(order_id=order.id)
-    order_confirm_reservation(order_id=order.id)
+    order_reserve_confirm(order_id=order.id)
+    order_reserve_confirm(order_id=order.id)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
@@ -69,7 +69,7 @@ def test_stock_reserved_again_changes_nothing(status):
     order = OrderFactory(status=status)
     before = snapshot(order)
 
-    order_confirm_reservation(order_id=order.id)
+    order_reserve_confirm(order_id=order.id)
 
     assert snapshot(order) == before
     assert drain_outbox() == []
@@ -80,7 +80,7 @@ def test_stock_rejected_for_an_order_past_pending_changes_nothing(status):
     order = OrderFactory(status=status)
     before = snapshot(order)
 
-    order_reject(order_id=order.id, reason="out of stock")
+    order_reserve_reject(order_id=order.id, reason="out of stock")
 
     assert snapshot(order) == before
     assert drain_outbox() == []
@@ -89,8 +89,8 @@ def test_stock_rejected_for_an_order_past_pending_changes_nothing(status):
 def test_duplicate_stock_rejected_emails_once():
     order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
 
-    order_reject(order_id=order.id, reason="out of stock")
-    order_reject(order_id=order.id, reason="out of stock")
+    order_reserve_reject(order_id=order.id, reason="out of stock")
+    order_reserve_reject(order_id=order.id, reason="out of stock")
 
     assert timeline(order)[-1] == ("rejected", "out of stock")
     assert OrderStatusChange.objects.filter(order=order, status="rejected").count() == 1
@@ -99,8 +99,8 @@ def test_duplicate_stock_rejected_emails_once():
 
 def test_answers_for_unknown_orders_change_nothing():
     order_id = uuid.uuid4()
-    order_confirm_reservation(order_id=order_id)
-    order_reject(order_id=order_id, reason="out of stock")
+    order_reserve_confirm(order_id=order_id)
+    order_reserve_reject(order_id=order_id, reason="out of stock")
 
     assert not Order.objects.exists()
     assert drain_outbox() == []

@@ -18,7 +18,7 @@ from tests.users.factories import PASSWORD, UserFactory
 from users import notifications, services
 from users.models import User
 from users.notifications import UnknownNotificationKind, notification_send
-from users.tasks import notification_send_task
+from users.tasks import on_send_notification
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def deliver(payload: dict, message_id: str | None = None) -> InboxMessage.Status
     """One delivery of a `users.notification_send` message through the task, as a worker runs
     it (in-process: a retry it asks for runs at once, not after its backoff)."""
     message_id = message_id or str(uuid.uuid4())
-    notification_send_task.apply(kwargs=payload, task_id=message_id)
+    on_send_notification.apply(kwargs=payload, task_id=message_id)
     return InboxMessage.objects.get(message_id=message_id).status
 
 
@@ -110,8 +110,8 @@ def test_the_task_fed_one_message_twice_sends_one_email():
     message_id = str(uuid.uuid4())
     payload = SendNotification(user_id=user.pk, kind="welcome").to_payload()
 
-    notification_send_task.apply(kwargs=payload, task_id=message_id)
-    notification_send_task.apply(kwargs=payload, task_id=message_id)
+    on_send_notification.apply(kwargs=payload, task_id=message_id)
+    on_send_notification.apply(kwargs=payload, task_id=message_id)
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["dave@example.com"]

@@ -30,7 +30,7 @@ def answer(token: str) -> str:
 def sign_out_delivered() -> None:
     """Deliver the sign-outs in the outbox to the users worker's task, as the relay would."""
     for row in OutboxMessage.objects.filter(task_name=USERS_SSO_REVOKE, sent_at__isnull=True):
-        result = tasks.sso_revoke.apply(kwargs=row.payload, task_id=str(row.pk))
+        result = tasks.on_sso_revoked.apply(kwargs=row.payload, task_id=str(row.pk))
         assert result.successful(), result.traceback
 
 
@@ -116,7 +116,7 @@ def test_a_sign_out_delivered_twice_is_recorded_once(admin_user):
     message_id = str(uuid.uuid4())
 
     for _ in range(2):
-        result = tasks.sso_revoke.apply(kwargs=payload.to_payload(), task_id=message_id)
+        result = tasks.on_sso_revoked.apply(kwargs=payload.to_payload(), task_id=message_id)
         assert result.successful(), result.traceback
 
     assert answer(token) == "ended"
