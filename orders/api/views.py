@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +29,7 @@ from orders.models import Order
 from orders.selectors import order_get_for_owner, order_get_for_user, order_list
 from orders.services import order_cancel, order_pay, order_place
 from orders.services.placement import IDEMPOTENCY_KEY_HEADER
+from shop.api.forms import InputSerializerForms
 from shop.api.queueing import refuse_when_queued_longer_than
 from shop.auth.tokens import Principal
 
@@ -52,8 +53,9 @@ FIELD_ERRORS = OpenApiResponse(description='Field errors: `{"field": ["message",
         summary="The caller's orders (staff: everyone's), newest first",
     )
 )
-class OrderListView(generics.ListAPIView):
+class OrderListView(InputSerializerForms, generics.ListAPIView):
     serializer_class = OrderOutputSerializer
+    input_serializer_class = OrderPlaceInputSerializer
     # Query parameters are validated by OrderListInputSerializer and applied by the selector.
     filter_backends = ()
 
@@ -63,12 +65,6 @@ class OrderListView(generics.ListAPIView):
         filters = OrderListInputSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         return order_list(principal=Principal.of(self.request.user), **filters.validated_data)
-
-    def get_serializer_class(self) -> type[serializers.Serializer]:
-        # The browsable API's form for POST shows what may be sent, not the order.
-        if self.request is not None and self.request.method == "POST":
-            return OrderPlaceInputSerializer
-        return OrderOutputSerializer
 
     @extend_schema(
         request=OrderPlaceInputSerializer,

@@ -16,7 +16,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
 
 from products import selectors, services
 from products.api.filters import (
@@ -37,12 +36,9 @@ from products.api.serializers import (
     products_output,
 )
 from products.models import Category, Product
+from shop.api.forms import UPDATE_METHODS, InputSerializerForms
 from shop.api.permissions import IsStaffOrReadOnly
 
-# Methods whose input serializer `get_serializer_class` names, so that the browsable API builds
-# its forms from the fields a client may write rather than from the output.
-CREATE_METHODS = ("POST",)
-UPDATE_METHODS = ("PUT", "PATCH")
 # The cache (products/settings.py) of signed-in customers' catalog reads: see `catalog_read`.
 CATALOG_CACHE = "catalog"
 
@@ -100,8 +96,10 @@ def catalog_read(
     return get_conditional_response(request, etag=etag, response=response)
 
 
-class ProductListView(GenericAPIView):
+class ProductListView(InputSerializerForms):
     permission_classes = [IsStaffOrReadOnly]
+    serializer_class = ProductOutputSerializer
+    input_serializer_class = ProductCreateInputSerializer
     filter_backends = [ProductFilterBackend, BoundedSearchFilter, StableOrderingFilter]
     filterset_class = ProductFilterSet
     search_fields = ["name", "sku", "description"]
@@ -110,11 +108,6 @@ class ProductListView(GenericAPIView):
 
     def get_queryset(self) -> QuerySet[Product]:
         return selectors.product_list(principal=self.request.user)
-
-    def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.request.method in CREATE_METHODS:
-            return ProductCreateInputSerializer
-        return ProductOutputSerializer
 
     @extend_schema(
         responses=ProductOutputSerializer(many=True),
@@ -148,16 +141,14 @@ class ProductListView(GenericAPIView):
         return Response(product_output(product), status=status.HTTP_201_CREATED)
 
 
-class ProductDetailView(GenericAPIView):
+class ProductDetailView(InputSerializerForms):
     permission_classes = [IsStaffOrReadOnly]
+    serializer_class = ProductOutputSerializer
+    input_serializer_class = ProductUpdateInputSerializer
+    input_methods = UPDATE_METHODS
 
     def get_object(self) -> Product:
         return selectors.product_get(product_id=self.kwargs["pk"], principal=self.request.user)
-
-    def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.request.method in UPDATE_METHODS:
-            return ProductUpdateInputSerializer
-        return ProductOutputSerializer
 
     @extend_schema(responses=ProductOutputSerializer)
     def get(self, request: Request, pk: int) -> HttpResponseBase:
@@ -187,16 +178,13 @@ class ProductDetailView(GenericAPIView):
         return Response(product_output(product))
 
 
-class CategoryListView(GenericAPIView):
+class CategoryListView(InputSerializerForms):
     permission_classes = [IsStaffOrReadOnly]
+    serializer_class = CategoryOutputSerializer
+    input_serializer_class = CategoryCreateInputSerializer
 
     def get_queryset(self) -> QuerySet[Category]:
         return selectors.category_list()
-
-    def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.request.method in CREATE_METHODS:
-            return CategoryCreateInputSerializer
-        return CategoryOutputSerializer
 
     @extend_schema(responses=CategoryOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -211,16 +199,14 @@ class CategoryListView(GenericAPIView):
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
 
-class CategoryDetailView(GenericAPIView):
+class CategoryDetailView(InputSerializerForms):
     permission_classes = [IsStaffOrReadOnly]
+    serializer_class = CategoryOutputSerializer
+    input_serializer_class = CategoryUpdateInputSerializer
+    input_methods = UPDATE_METHODS
 
     def get_object(self) -> Category:
         return selectors.category_get(slug=self.kwargs["slug"])
-
-    def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.request.method in UPDATE_METHODS:
-            return CategoryUpdateInputSerializer
-        return CategoryOutputSerializer
 
     @extend_schema(responses=CategoryOutputSerializer)
     def get(self, request: Request, slug: str) -> Response:

@@ -1,1 +1,1 @@
-"""DRF conventions shared by every service's API: pagination, errors, permissions."""
+"""DRF conventions shared by every service's API: pagination, errors, permissions, forms."""

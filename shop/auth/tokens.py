@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 class Principal(TokenUser):
-    """Who is calling, as the users service vouched for it in a signed access token.
+    """Who is calling, as the users service vouched for it in a signed access token (or in the
+    SSO cookie that signed a browser in: `Principal.of` its session's user).
 
     `id`, `username` and `is_staff` come from the claims; nothing is looked up, so a service
     authenticates requests even while the users service is down. `id` is the users service's
