@@ -28,9 +28,8 @@ def on_reserve_stock(message: ReserveStock) -> None:
     Trigger: orders placed an order (`ReserveStock`).
     Idempotency: the message id (inbox), and the order id (one `Reservation` per order): a
     replay under a new id touches no stock and records the same answer again.
-    Retries: database unreachable, retried with capped backoff until it is back; any other
-    error, retried with exponential backoff up to SHOP_MESSAGE_MAX_DELIVERIES deliveries, then
-    dead for staff to replay. Out of stock is not an error: it is answered with StockRejected.
+    Retries: the consumer's policy, as for every message (shop.messaging.consumer). Out of stock
+    is not an error: it is answered with StockRejected.
     """
     services.stock_reserve(order_id=message.order_id, lines=message.lines)
 
@@ -43,8 +42,7 @@ def on_release_stock(message: ReleaseStock) -> None:
     Idempotency: the message id (inbox), and the reservation's status (only `reserved` is
     released); with no reservation yet, a tombstone makes the late reserve request reserve
     nothing.
-    Retries: as every consumer: database errors until it is back, others up to
-    SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
+    Retries: the consumer's policy, as for every message (shop.messaging.consumer).
     """
     services.stock_release(order_id=message.order_id, reason=message.reason)
 
@@ -56,8 +54,7 @@ def on_commit_stock(message: CommitStock) -> None:
     Trigger: orders took payment for an order (`CommitStock`).
     Idempotency: the message id (inbox), and the reservation's status (only `reserved` is
     committed; anything else is logged and left alone).
-    Retries: as every consumer: database errors until it is back, others up to
-    SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
+    Retries: the consumer's policy, as for every message (shop.messaging.consumer).
     """
     services.stock_commit(order_id=message.order_id)
 
@@ -70,8 +67,7 @@ def on_product_changed(message: ProductChanged) -> None:
     Trigger: products created or changed a product (`ProductChanged`).
     Idempotency: the message id (inbox), the unique product id, and the product's `version`
     (an event no newer than the one applied changes nothing, whatever the delivery order).
-    Retries: as every consumer: database errors until it is back, others up to
-    SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
+    Retries: the consumer's policy, as for every message (shop.messaging.consumer).
     """
     services.product_sync(
         product_id=message.product_id,

@@ -1,8 +1,7 @@
 """Celery entry points of the orders service: thin, each parses its message and calls a service.
 
-The consumers run inside `shop.messaging.consumer`: once per message id (the inbox row is
-written in the handler's transaction), retried with exponential backoff on errors up to
-`SHOP_MESSAGE_MAX_DELIVERIES` deliveries, then dead and replayable by staff from the admin.
+The consumers run inside `shop.messaging.consumer`, which says once how a message is handled
+once per id and retried.
 """
 
 from celery import shared_task
@@ -28,7 +27,7 @@ def on_product_changed(message: ProductChanged) -> None:
     Trigger: products publishes `ProductChanged` whenever a product is created or changed.
     Idempotency: the message id (inbox); and the product's `version`, so a redelivered or
     out-of-order older version never overwrites a newer copy.
-    Retries: the consumer's (backoff, bounded by SHOP_MESSAGE_MAX_DELIVERIES, then dead).
+    Retries: the consumer's policy, as for every message (shop.messaging.consumer).
     """
     services.catalog_product_sync(message=message)
 
@@ -40,7 +39,7 @@ def on_stock_reserved(message: StockReserved) -> None:
     Trigger: inventory reserved every line of the order (`StockReserved`).
     Idempotency: the message id (inbox); and the guarded transition pending -> awaiting_payment,
     so a duplicate answer changes nothing.
-    Retries: the consumer's (backoff, bounded by SHOP_MESSAGE_MAX_DELIVERIES, then dead).
+    Retries: the consumer's policy, as for every message (shop.messaging.consumer).
     """
     services.order_reserve_confirm(order_id=message.order_id)
 
@@ -52,7 +51,7 @@ def on_stock_rejected(message: StockRejected) -> None:
     Trigger: inventory could not reserve the order's stock (`StockRejected`).
     Idempotency: the message id (inbox); and the guarded transition pending -> rejected, so a
     duplicate (or an answer for an order cancelled meanwhile) changes nothing.
-    Retries: the consumer's (backoff, bounded by SHOP_MESSAGE_MAX_DELIVERIES, then dead).
+    Retries: the consumer's policy, as for every message (shop.messaging.consumer).
     """
     services.order_reserve_reject(order_id=message.order_id, reason=message.reason)
 

@@ -19,9 +19,9 @@ def on_send_notification(message: SendNotification) -> None:
     Idempotency key: the message id (the outbox row's id), remembered in the inbox in the same
     transaction that finishes the handler, so a redelivered message sends nothing. At least
     once, though: a crash after the mail server took the email and before that commit sends it
-    again. A missing or inactive user is done at once. Retry policy: the consumer's (backoff up
-    to `SHOP_MESSAGE_MAX_DELIVERIES` deliveries, then dead and replayable by staff); that
-    covers an unreachable mail server, and an unknown kind, which dies after those retries.
+    again. A missing or inactive user is done at once. Retries: the consumer's policy, as for
+    every message (shop.messaging.consumer); it covers an unreachable mail server, and an
+    unknown kind, which dies after those retries.
     """
     notification_send(user_id=message.user_id, kind=message.kind, context=message.context)
 
@@ -32,7 +32,7 @@ def on_sso_revoked(message: SsoRevoked) -> None:
     of the cookie through any more (see `sso_check`).
 
     Trigger: a browser signed out on any service (`SsoRevoked`). Idempotency: the message id
-    (inbox) and the unique `jti`. Retries: as every consumer: database errors until it is back,
-    others up to SHOP_MESSAGE_MAX_DELIVERIES deliveries with exponential backoff, then dead.
+    (inbox) and the unique `jti`. Retries: the consumer's policy, as for every message
+    (shop.messaging.consumer).
     """
     services.sso_revocation_record(revocation=message)

@@ -4,10 +4,12 @@ Task names are `<service>.<entity>_<action>`; the prefix names the queue of the 
 consumes it, the rest the step it takes (orders' service function `order_reserve_confirm` takes
 `orders.order_reserve_confirm`). In each service's tasks.py, the consumer of a message is named
 after the message (`on_stock_reserved` consumes `StockReserved`), so a task never shares its
-service function's name. Producers build these messages and publish them through their outbox; consumers
-parse the payload back with `from_payload`, once, at the boundary: msgspec turns it into the
-message's types (UUIDs, bounded integers, Decimals) or raises `ContractError`, so a malformed
-payload is refused the same way on every side. Fields a consumer does not know are ignored (so
+service function's name.
+
+Producers build these messages and publish them through their outbox; consumers parse the
+payload back with `from_payload`, once, at the boundary: msgspec turns it into the message's
+types (UUIDs, bounded integers, Decimals) or raises `ContractError`, so a malformed payload is
+refused the same way on every side. Fields a consumer does not know are ignored (so
 a producer may add a field before its consumers read it); missing or mistyped ones are refused.
 """
 
