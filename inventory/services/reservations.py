@@ -1,4 +1,5 @@
-"""Every write to stock: adjustments, the order saga's reserve/release/commit and product events.
+"""The order saga's side of stock: reserve an order's lines all or none, release them, commit
+them when the order is paid.
 
 Each change to levels is recorded in the ledger, and each answer to orders in the outbox, in the
 same transaction as the change.
@@ -10,21 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
-from django.db.models.functions import Now
 from django.utils import timezone
 
-from inventory.errors import StockLevelConflict, StockRecordNotFound
 from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
-from shop.errors import InvalidInput
 from shop.messaging.contract import StockLine, StockRejected, StockReserved
 from shop.messaging.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
-# The most one adjustment may add or remove: a typo of a few extra digits is refused rather
-# than booked, and no sum of adjustments comes near the limits of the database's integers.
-MAX_ADJUSTMENT_UNITS = 1_000_000
 # The most one reservation may hold of one product (duplicate lines summed). Orders allows far
 # fewer; the bound keeps a malformed request from reaching the database's integer limits.
 MAX_RESERVATION_UNITS = 1_000_000
@@ -32,101 +26,6 @@ MAX_RESERVATION_UNITS = 1_000_000
 SAGA_ACTOR = "saga"
 # The answer to a reserve request that arrives after its order was cancelled (a tombstone).
 ALREADY_RELEASED_REASON = "order already released"
-
-
-def stock_record_create(*, product_id: int, sku: str) -> StockRecord:
-    """The stock record of a product, created with nothing on hand if it does not exist yet.
-
-    Idempotent: an existing record is returned unchanged, so a redelivered product-created
-    event has no further effect. The unique `product_id` settles a race between two deliveries.
-    """
-    record, _ = StockRecord.objects.get_or_create(product_id=product_id, defaults={"sku": sku})
-    return record
-
-
-def stock_adjust(*, product_id: int, delta: int, reason: str, actor: str) -> StockRecord:
-    """Add `delta` units to (or, when negative, remove them from) what is on hand.
-
-    Refused with `StockLevelConflict`, changing nothing, when `on_hand` would fall below what
-    is reserved for orders (and so below zero).
-    """
-    if delta == 0:
-        raise InvalidInput({"delta": ["An adjustment must change the stock level."]})
-    if abs(delta) > MAX_ADJUSTMENT_UNITS:
-        raise InvalidInput(
-            {"delta": [f"An adjustment may change at most {MAX_ADJUSTMENT_UNITS} units."]}
-        )
-    if not reason.strip():
-        raise InvalidInput({"reason": ["Say why the stock level changes."]})
-
-    with transaction.atomic():
-        # One conditional UPDATE both checks and writes: PostgreSQL re-evaluates the WHERE on
-        # the newest row version after waiting for a concurrent writer, so two adjustments can
-        # never both pass a check that only one of them may pass.
-        updated = StockRecord.objects.filter(
-            product_id=product_id, on_hand__gte=F("reserved") - delta
-        ).update(on_hand=F("on_hand") + delta, updated_at=Now())
-        if not updated:
-            raise _adjust_refusal(product_id=product_id, delta=delta)
-        # The UPDATE holds the row lock until commit, so these are exactly the levels it left.
-        record = StockRecord.objects.get(product_id=product_id)
-        StockMovement.objects.create(
-            stock_record=record,
-            kind=StockMovement.Kind.ADJUSTMENT,
-            delta_on_hand=delta,
-            delta_reserved=0,
-            on_hand_after=record.on_hand,
-            reserved_after=record.reserved,
-            reason=reason,
-            actor=actor,
-        )
-    return record
-
-
-def _adjust_refusal(*, product_id: int, delta: int) -> StockRecordNotFound | StockLevelConflict:
-    """Why a conditional adjustment updated no row, for the caller to raise."""
-    # Read without a lock: this only words the refusal; the decision was the UPDATE's.
-    record = StockRecord.objects.filter(product_id=product_id).first()
-    if record is None:
-        return StockRecordNotFound()
-    removed = -delta
-    if record.on_hand - removed < 0:
-        return StockLevelConflict(
-            f"Cannot remove {removed}: only {record.on_hand} on hand; nothing was changed."
-        )
-    if record.on_hand - removed < record.reserved:
-        return StockLevelConflict(
-            f"Cannot remove {removed}: {record.reserved} of the {record.on_hand} on hand are "
-            f"reserved for orders, so at most {record.available} can be removed; "
-            "nothing was changed."
-        )
-    # Another writer moved the levels between the refused UPDATE and this read.
-    return StockLevelConflict(
-        "The stock level changed while adjusting it; nothing was changed. Try again."
-    )
-
-
-def product_sync(*, product_id: int, sku: str, version: int, is_active: bool = True) -> StockRecord:
-    """Apply a product event: the product's stock record exists (0 on hand when new) and shows
-    the SKU and catalog visibility of the newest event seen.
-
-    Idempotent and order-insensitive: an event whose `version` is not newer than the one already
-    applied changes nothing, so redeliveries and out-of-order deliveries keep the newest SKU.
-    """
-    with transaction.atomic(savepoint=False):
-        record, created = StockRecord.objects.get_or_create(
-            product_id=product_id,
-            defaults={"sku": sku, "product_version": version, "is_product_active": is_active},
-        )
-        if created:
-            return record
-        # Conditional, so two events racing for one record leave the newer one's SKU whichever
-        # commits last.
-        StockRecord.objects.filter(product_id=product_id, product_version__lt=version).update(
-            sku=sku, product_version=version, is_product_active=is_active, updated_at=Now()
-        )
-        record.refresh_from_db()
-    return record
 
 
 def stock_reserve(*, order_id: uuid.UUID, lines: Iterable[StockLine]) -> Reservation:
