@@ -1,12 +1,25 @@
 """Settings of the orders service: the shared base plus what is orders's own."""
 
+from pathlib import Path
+
 from django.core.exceptions import ImproperlyConfigured
 
 from shop.settings import *
-from shop.settings import SHARED_APPS, env, service_settings
 
+SHOP_SERVICE = "orders"
 INSTALLED_APPS = [*SHARED_APPS, "orders"]
-globals().update(service_settings("orders"))
+ROOT_URLCONF = "orders.urls"
+WSGI_APPLICATION = "orders.wsgi.application"
+# ORDERS_DATABASE_URL, else DATABASE_URL, else shop_orders on the local PostgreSQL.
+DATABASES = {"default": service_database("orders")}
+CELERY_TASK_DEFAULT_QUEUE = "orders"
+# The four services share one origin behind the gateway: cookies and static URLs carry the
+# service's name, so that one service's session never clobbers another's.
+STATIC_URL = "/static/orders/"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static" / "orders")))
+SESSION_COOKIE_NAME = "orders_sessionid"
+CSRF_COOKIE_NAME = "orders_csrftoken"
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Shop orders API"}
 
 # How long stock stays reserved for an order awaiting payment; after that it expires and the
 # stock is released.

@@ -1,10 +1,23 @@
 """Settings of the products service: the shared base plus what is products's own."""
 
-from shop.settings import *
-from shop.settings import SHARED_APPS, service_settings
+from pathlib import Path
 
+from shop.settings import *
+
+SHOP_SERVICE = "products"
 INSTALLED_APPS = [*SHARED_APPS, "products"]
-globals().update(service_settings("products"))
+ROOT_URLCONF = "products.urls"
+WSGI_APPLICATION = "products.wsgi.application"
+# PRODUCTS_DATABASE_URL, else DATABASE_URL, else shop_products on the local PostgreSQL.
+DATABASES = {"default": service_database("products")}
+CELERY_TASK_DEFAULT_QUEUE = "products"
+# The four services share one origin behind the gateway: cookies and static URLs carry the
+# service's name, so that one service's session never clobbers another's.
+STATIC_URL = "/static/products/"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static" / "products")))
+SESSION_COOKIE_NAME = "products_sessionid"
+CSRF_COOKIE_NAME = "products_csrftoken"
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Shop products API"}
 
 # How long a signed-in customer's catalog read (a product list page, a product) is answered from
 # the process's own cache (products.api.views.catalog_read); 0 turns it off. API.md lets a

@@ -1,8 +1,11 @@
-"""Settings every service shares; `<service>/settings.py` star-imports these and adds its own.
+"""Settings every service shares; `<service>/settings.py` star-imports these and adds its own
+(its name, apps, URLconf, database, queue, cookies).
 
 Twelve-factor: everything that differs between machines comes from the environment (django-environ).
 Development defaults live here and only here; production (`DJANGO_ENV=production`) refuses to start
-without a real secret key, with DEBUG on, or without JWT key files.
+without a real secret key, with DEBUG on, or without JWT key files. Loading them writes nothing:
+the development key pair, the embedded broker's folders and the rest are made by the commands that
+start or write into them (`make run`, the test suites, `python -m shop.auth.keys`).
 """
 
 from datetime import timedelta
@@ -13,17 +16,20 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from shop import SERVICES
-from shop.auth.keys import (
-    PUBLIC_KEY_FILENAME,
-    ensure_dev_key_pair,
-    public_keys_from_pem,
-    read_key,
-)
+from shop.auth.keys import PUBLIC_KEY_FILENAME, public_keys_from_pem, read_key
 from shop.observability.sentry import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
+# A .env file only when asked (django-environ's advice): a file left lying around must not change
+# what a process runs with unseen, and in production the environment is the one source.
+# DJANGO_ENV_FILE names the file; DJANGO_READ_DOT_ENV=1 reads the repository root's .env. What the
+# environment already sets wins over the file.
+if env_file := env.str("DJANGO_ENV_FILE", default=""):
+    if not Path(env_file).is_file():
+        raise ImproperlyConfigured(f"DJANGO_ENV_FILE names no file: {env_file}")
+    env.read_env(env_file)
+elif env.bool("DJANGO_READ_DOT_ENV", default=False):
     env.read_env(BASE_DIR / ".env")
 
 # Where a local run keeps what it makes (keys, SQLite files, the file broker, mail, static):
@@ -154,10 +160,16 @@ JWT_KEYS_DIR = Path(env.str("JWT_KEYS_DIR", default=str(VAR_DIR / "jwt")))
 JWT_PUBLIC_KEY_FILE = Path(
     env.str("JWT_PUBLIC_KEY_FILE", default=str(JWT_KEYS_DIR / PUBLIC_KEY_FILENAME))
 )
-if not IS_PRODUCTION:
-    ensure_dev_key_pair(JWT_KEYS_DIR)
+# Development keys are made in JWT_KEYS_DIR by `python -m shop.auth.keys` (make run and the test
+# suites run it), never here: a process started without one fails, naming the variable and the
+# command. Production never has any made.
 JWT_PUBLIC_KEYS = public_keys_from_pem(
-    read_key(JWT_PUBLIC_KEY_FILE, variable="JWT_PUBLIC_KEY_FILE"), variable="JWT_PUBLIC_KEY_FILE"
+    read_key(
+        JWT_PUBLIC_KEY_FILE,
+        variable="JWT_PUBLIC_KEY_FILE",
+        dev_keys_dir=None if IS_PRODUCTION else JWT_KEYS_DIR,
+    ),
+    variable="JWT_PUBLIC_KEY_FILE",
 )
 
 SIMPLE_JWT = {
@@ -278,15 +290,14 @@ CELERY_BROKER_FAILOVER_STRATEGY = "round-robin"
 QUORUM_DELIVERY_LIMIT = 20
 if CELERY_BROKER_URL.startswith("filesystem"):
     # The embedded broker of `make run`: messages are files under var/broker/, shared by every
-    # process on this machine. Development only: it has no publisher confirms or redelivery.
+    # process on this machine (make run makes the folders: deploy/local/stack.py). Development
+    # only: it has no publisher confirms or redelivery.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker" / "messages"),
         "data_folder_out": str(VAR_DIR / "broker" / "messages"),
         "control_folder": str(VAR_DIR / "broker" / "control"),
         "polling_interval": 0.1,
     }
-    for option in ("data_folder_in", "data_folder_out", "control_folder"):
-        Path(CELERY_BROKER_TRANSPORT_OPTIONS[option]).mkdir(parents=True, exist_ok=True)
 else:
     # Publisher confirms: the relay marks a message sent only once RabbitMQ has it (on a quorum
     # queue, once a majority of the cluster's nodes have written it).
@@ -369,29 +380,6 @@ SHOP_RELAY_POLL_SECONDS = env.float("SHOP_RELAY_POLL_SECONDS", default=0.05)
 # /metrics reads. 0: not served.
 SHOP_WORKER_METRICS_PORT = env.int("SHOP_WORKER_METRICS_PORT", default=0)
 SHOP_WORKER_METRICS_ADDRESS = env.str("SHOP_WORKER_METRICS_ADDRESS", default="0.0.0.0")  # noqa: S104 - a pod's port
-
-
-def service_settings(service: str) -> dict:
-    """What differs between services by name alone; a service's settings apply it with
-    `globals().update(service_settings("orders"))`.
-
-    All four share one origin behind the gateway, so cookies and static URLs carry the
-    service's name to keep one service's session from clobbering another's.
-    """
-    return {
-        "ROOT_URLCONF": f"{service}.urls",
-        "WSGI_APPLICATION": f"{service}.wsgi.application",
-        "DATABASES": {"default": service_database(service)},
-        "STATIC_URL": f"/static/{service}/",
-        "STATIC_ROOT": Path(
-            env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static" / service))
-        ),
-        "SESSION_COOKIE_NAME": f"{service}_sessionid",
-        "CSRF_COOKIE_NAME": f"{service}_csrftoken",
-        "SPECTACULAR_SETTINGS": {**SPECTACULAR_SETTINGS, "TITLE": f"Shop {service} API"},
-        "SHOP_SERVICE": service,
-        "CELERY_TASK_DEFAULT_QUEUE": service,
-    }
 
 
 # Logs: one JSON object per line on stderr (time, level, logger, message, service, request_id,

@@ -7,19 +7,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from shop.auth.keys import PRIVATE_KEY_FILENAME, key_id_of_pem, read_key
 from shop.settings import *
-from shop.settings import (
-    IS_PRODUCTION,
-    JWT_KEYS_DIR,
-    JWT_PUBLIC_KEYS,
-    MIDDLEWARE,
-    REST_FRAMEWORK,
-    SHARED_APPS,
-    SIMPLE_JWT,
-    VAR_DIR,
-    env,
-    service_settings,
-)
 
+SHOP_SERVICE = "users"
 INSTALLED_APPS = [
     *SHARED_APPS,
     "rest_framework_simplejwt.token_blacklist",
@@ -27,7 +16,18 @@ INSTALLED_APPS = [
     "axes",
     "users",
 ]
-globals().update(service_settings("users"))
+ROOT_URLCONF = "users.urls"
+WSGI_APPLICATION = "users.wsgi.application"
+# USERS_DATABASE_URL, else DATABASE_URL, else shop_users on the local PostgreSQL.
+DATABASES = {"default": service_database("users")}
+CELERY_TASK_DEFAULT_QUEUE = "users"
+# The four services share one origin behind the gateway: cookies and static URLs carry the
+# service's name, so that one service's session never clobbers another's.
+STATIC_URL = "/static/users/"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static" / "users")))
+SESSION_COOKIE_NAME = "users_sessionid"
+CSRF_COOKIE_NAME = "users_csrftoken"
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Shop users API"}
 
 AUTH_USER_MODEL = "users.User"
 
@@ -37,7 +37,11 @@ JWT_PRIVATE_KEY_FILE = Path(
 )
 SIMPLE_JWT = {
     **SIMPLE_JWT,
-    "SIGNING_KEY": read_key(JWT_PRIVATE_KEY_FILE, variable="JWT_PRIVATE_KEY_FILE"),
+    "SIGNING_KEY": read_key(
+        JWT_PRIVATE_KEY_FILE,
+        variable="JWT_PRIVATE_KEY_FILE",
+        dev_keys_dir=None if IS_PRODUCTION else JWT_KEYS_DIR,
+    ),
     "UPDATE_LAST_LOGIN": True,
 }
 # A key signs only once it verifies: its public half is published (in JWT_PUBLIC_KEY_FILE

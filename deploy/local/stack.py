@@ -18,6 +18,7 @@ from pathlib import Path
 
 from deploy.nginx import render
 from shop import SERVICES
+from shop.auth.keys import ensure_dev_key_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 # Services with periodic tasks (CELERY_BEAT_SCHEDULE in their settings): one beat each.
@@ -32,8 +33,10 @@ READY_LINES = {"worker": b" ready.", "relay": b"relay started", "beat": b"beat: 
 
 def embedded_defaults(env: dict[str, str], var_dir: Path) -> dict[str, str]:
     """`env` completed with the embedded default where it names no server: one SQLite file per
-    service and the file broker, all under `var_dir`. What `env` sets wins."""
-    (var_dir / "db").mkdir(parents=True, exist_ok=True)
+    service and the file broker, all under `var_dir` (their folders made here: the settings
+    make none). What `env` sets wins."""
+    for folder in ("db", "broker/messages", "broker/control"):
+        (var_dir / folder).mkdir(parents=True, exist_ok=True)
     defaults = {
         **{
             f"{service.upper()}_DATABASE_URL": f"sqlite:///{var_dir / 'db' / service}.sqlite3"
@@ -42,6 +45,15 @@ def embedded_defaults(env: dict[str, str], var_dir: Path) -> dict[str, str]:
         "CELERY_BROKER_URL": "filesystem://",
     }
     return {**defaults, **env}
+
+
+def ensure_dev_keys(env: dict[str, str]) -> None:
+    """The development key pair where the settings look for it under `env` (JWT_KEYS_DIR, else
+    SHOP_VAR_DIR/jwt), made once: loading the settings makes none. Production's are mounted."""
+    if env.get("DJANGO_ENV", "development") == "production":
+        return
+    var_dir = Path(env.get("SHOP_VAR_DIR", ROOT / "var"))
+    ensure_dev_key_pair(Path(env.get("JWT_KEYS_DIR", var_dir / "jwt")))
 
 
 @dataclass
@@ -88,6 +100,8 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
         # Where each process's output of its current run starts in its log file.
         self.log_offsets: dict[str, int] = {}
+        # Before any of its processes loads the settings, which read the keys.
+        ensure_dev_keys(config.env)
         config.log_dir.mkdir(parents=True, exist_ok=True)
         for old_log in config.log_dir.glob("*.log"):
             old_log.unlink()

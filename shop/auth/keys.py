@@ -1,5 +1,6 @@
-"""Where the JWT keys come from (files named by the environment, or dev keys on first use) and
-what names them (their `kid`).
+"""Where the JWT keys come from (files named by the environment; in development a pair made by
+`python -m shop.auth.keys DIRECTORY`, which `make run` and the test suites run) and what names
+them (their `kid`).
 
 The users service signs with one private key; every service verifies with a set of public keys,
 so that a new key can be published before it signs and an old one kept until no token it signed
@@ -12,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -62,13 +64,20 @@ def _write_private(path: Path, content: bytes) -> None:
         handle.write(content)
 
 
-def read_key(path: Path, *, variable: str) -> str:
-    """Read a PEM key, failing start-up with the variable to set when it is missing."""
+def read_key(path: Path, *, variable: str, dev_keys_dir: Path | None = None) -> str:
+    """Read a PEM key, failing start-up with the variable to set when it is missing, and, for a
+    key expected in `dev_keys_dir` (development), the command that makes the pair there."""
     try:
         return path.read_text()
     except OSError as error:
+        remedy = f"set {variable}"
+        if dev_keys_dir is not None and path.parent == dev_keys_dir:
+            remedy += (
+                f", or make a development key pair there: python -m shop.auth.keys {dev_keys_dir}"
+                " (make run and the test suites do)"
+            )
         raise ImproperlyConfigured(
-            f"JWT key not readable at {path} ({error.strerror}); set {variable}."
+            f"JWT key not readable at {path} ({error.strerror}); {remedy}."
         ) from error
 
 
@@ -136,3 +145,17 @@ def public_jwk(pem: str, *, algorithm: str) -> dict[str, str]:
     key = serialization.load_pem_public_key(pem.encode())
     jwk = RSAAlgorithm.to_jwk(key, as_dict=True)
     return {**jwk, "kid": key_id(key), "use": "sig", "alg": algorithm}  # type: ignore[arg-type]
+
+
+def main(argv: list[str]) -> int:
+    """`python -m shop.auth.keys DIRECTORY`: a development key pair in DIRECTORY unless one is
+    there. No Django: the settings cannot load before the keys exist."""
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m shop.auth.keys DIRECTORY\n")
+        return 2
+    ensure_dev_key_pair(Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

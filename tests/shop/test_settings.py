@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,81 @@ def test_a_statement_timeout_setting_cancels_a_statement_that_waits_longer():
     )
 
     assert result.stdout.split() == ["1s", "QueryCanceled"], result.stderr
+
+
+@pytest.fixture(scope="module")
+def dev_keys_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("dev-jwt")
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "shop.auth.keys", str(directory)], cwd=ROOT
+        ).returncode
+        == 0
+    )
+    return directory
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_loading_the_settings_writes_no_file_and_makes_no_folder(service, tmp_path, dev_keys_dir):
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+
+    result = boot(
+        service,
+        SHOP_VAR_DIR=str(var_dir),
+        JWT_KEYS_DIR=str(dev_keys_dir),
+        CELERY_BROKER_URL="filesystem://",
+        **{f"{service.upper()}_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert list(var_dir.iterdir()) == []
+
+
+def test_a_service_without_its_development_key_names_the_variable_and_the_command(tmp_path):
+    result = boot("orders", JWT_KEYS_DIR=str(tmp_path / "jwt"))
+
+    assert result.returncode != 0
+    assert "JWT_PUBLIC_KEY_FILE" in result.stderr
+    assert f"python -m shop.auth.keys {tmp_path / 'jwt'}" in result.stderr
+    assert not (tmp_path / "jwt").exists()
+
+
+CURRENCY = (
+    "import django; django.setup(); from django.conf import settings; print(settings.SHOP_CURRENCY)"
+)
+
+
+def currency(**variables: str) -> str:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.pop("SHOP_CURRENCY", None)
+    env.update(variables, DJANGO_SETTINGS_MODULE="products.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", CURRENCY], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def dot_env() -> Iterator[Path]:
+    path = ROOT / ".env"
+    if path.exists():
+        pytest.skip("a developer's .env is in the way")
+    path.write_text("SHOP_CURRENCY=EUR\n")
+    try:
+        yield path
+    finally:
+        path.unlink()
+
+
+def test_dot_env_is_read_only_when_asked(dot_env):
+    assert currency() == "USD"
+    assert currency(DJANGO_READ_DOT_ENV="1") == "EUR"
+
+
+def test_an_env_file_is_read_when_named(tmp_path):
+    named = tmp_path / "shop.env"
+    named.write_text("SHOP_CURRENCY=CHF\n")
+
+    assert currency(DJANGO_ENV_FILE=str(named)) == "CHF"
