@@ -15,7 +15,7 @@ PY := $(VENV)/bin/python
 SERVICES := $(shell $(PYTHON) -c "import shop; print(*shop.SERVICES)")
 PYTEST := $(PY) -m pytest
 
-.PHONY: run test venv databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
+.PHONY: run test venv dev-keys databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
 	test-shop test-gateway test-deploy test-saga test-e2e test-keys test-fuzz test-faults \
 	test-cluster test-chaos test-monitoring nginx chromium kubectl prometheus
 
@@ -106,7 +106,12 @@ lint: venv
 imports: venv
 	$(VENV)/bin/lint-imports
 
-migrations-check: venv
+# The development key pair where the settings look for it (JWT_KEYS_DIR, else var/jwt): loading
+# the settings makes none, so manage.py commands run here need it first.
+dev-keys: venv
+	@$(PY) -m shop.auth.keys "$${JWT_KEYS_DIR:-$${SHOP_VAR_DIR:-var}/jwt}"
+
+migrations-check: venv dev-keys
 	@for service in $(SERVICES); do \
 		echo "makemigrations --check: $$service"; \
 		$(PY) manage.py $$service makemigrations --check --dry-run || exit 1; \
