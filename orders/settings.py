@@ -26,9 +26,9 @@ SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Shop orders API"}
 ORDERS_RESERVATION_TTL_SECONDS = env.int("ORDERS_RESERVATION_TTL_SECONDS", default=900)
 # How often beat looks for orders whose reservation ran out: the most an expiry can be late.
 ORDERS_EXPIRY_SCAN_SECONDS = env.float("ORDERS_EXPIRY_SCAN_SECONDS", default=10.0)
-# The class that charges cards (dotted path; see orders.payments.PaymentProvider).
+# The class that charges cards (dotted path; see orders.payment_provider.PaymentProvider).
 ORDERS_PAYMENT_PROVIDER = env.str(
-    "ORDERS_PAYMENT_PROVIDER", default="orders.payments.BuiltInTestProvider"
+    "ORDERS_PAYMENT_PROVIDER", default="orders.payment_provider.BuiltInTestProvider"
 )
 # Hoarding: a customer holds at most this many open orders (pending or awaiting payment; the
 # next placement is 409), and at most this many units of one product over their open orders,

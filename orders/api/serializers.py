@@ -11,7 +11,7 @@ from orders.models import (
     OrderStatus,
     OrderStatusChange,
 )
-from orders.payments import CARD_EXPIRY_MAX_YEAR, CARD_EXPIRY_MIN_YEAR, Card
+from orders.payment_provider import CARD_EXPIRY_MAX_YEAR, CARD_EXPIRY_MIN_YEAR, Card
 from shop.api.fields import ListField
 from shop.errors import InvalidInput
 from shop.messaging.contract import BIGINT_MAX, MAX_ORDER_LINES
@@ -92,7 +92,7 @@ class OrderPlaceInputSerializer(serializers.Serializer):
 
 
 class OrderPayInputSerializer(serializers.Serializer):
-    """A card; its rules (digits, Luhn checksum, expiry) are `orders.payments.Card`'s."""
+    """A card; its rules (digits, Luhn checksum, expiry) are `orders.payment_provider.Card`'s."""
 
     card_number = serializers.CharField(
         max_length=40, help_text="12 to 19 digits; spaces between them are ignored."

@@ -17,7 +17,7 @@ from orders.errors import (
     PaymentUnavailable,
 )
 from orders.models import Order, OrderStatus, Payment, PaymentStatus
-from orders.payments import (
+from orders.payment_provider import (
     Card,
     ChargeResult,
     PaymentProvider,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from orders.payments import (
+from orders.payment_provider import (
     BuiltInTestProvider,
     ChargeResult,
     PaymentProviderError,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from orders.errors import OrderNotCancellable, OrderNotPayable
 from orders.models import CatalogProduct, IdempotencyKey, Order, OrderStatus, Payment
-from orders.payments import Card
+from orders.payment_provider import Card
 from orders.services import (
     catalog_product_sync,
     order_cancel,

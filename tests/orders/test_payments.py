@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.payments import BuiltInTestProvider, Card, luhn_is_valid, payment_provider
+from orders.payment_provider import BuiltInTestProvider, Card, luhn_is_valid, payment_provider
 from shop.errors import InvalidInput
 from tests.orders.helpers import DECLINING_CARD, SUCCEEDING_CARD, UNKNOWN_CARD
 from tests.orders.providers import RecordingProvider

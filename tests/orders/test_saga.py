@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orders.errors import PaymentDeclined
 from orders.models import Order, OrderStatus, Payment
-from orders.payments import Card
+from orders.payment_provider import Card
 from orders.services import (
     order_cancel,
     order_expire_due,

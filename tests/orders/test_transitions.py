@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orders.errors import OrderNotCancellable, OrderNotFound, OrderNotPayable, PaymentUnavailable
 from orders.models import Order, OrderStatus, OrderStatusChange, Payment
-from orders.payments import Card
+from orders.payment_provider import Card
 from orders.services import (
     order_cancel,
     order_expire_due,
