@@ -1,4 +1,4 @@
-"""The payment provider seam: what orders needs from a card provider, and the built-in test provider.
+"""The payment provider seam: what orders needs from a card provider, and the built-in test one.
 
 A real provider plugs in by implementing `PaymentProvider` and naming its class in the setting
 `ORDERS_PAYMENT_PROVIDER`. Only `Card.last4` is ever stored; the full number goes to the
