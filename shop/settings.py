@@ -127,8 +127,11 @@ def service_database(service: str) -> dict:
     # connection fails that task's first query, the message is retried, and the connection is
     # replaced (workers/__main__.py turns it off).
     database["CONN_HEALTH_CHECKS"] = env.bool("DJANGO_CONN_HEALTH_CHECKS", default=True)
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with a health check that asks the socket rather than the server.
+        database["ENGINE"] = "shop.database.postgresql"
     statement_timeout = env.int("DJANGO_STATEMENT_TIMEOUT_SECONDS", default=0)
-    if statement_timeout and database["ENGINE"] == "django.db.backends.postgresql":
+    if statement_timeout and database["ENGINE"] == "shop.database.postgresql":
         database["OPTIONS"] = {"options": f"-c statement_timeout={statement_timeout * 1000}"}
     if database["ENGINE"] == "django.db.backends.sqlite3":
         # The embedded default: concurrent workers share one file, so wait for locks

@@ -1,0 +1,1 @@
+"""The shop's database backends: Django's, with what the shop measured it needs changed."""
