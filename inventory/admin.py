@@ -80,16 +80,7 @@ class StockRecordAdmin(ReadOnlyAdmin):
     ]
     list_filter = [AvailabilityFilter, HasReservationsFilter, "is_product_active", "updated_at"]
     search_fields = ["sku", "=product_id"]
-    fields = [
-        "product_id",
-        "sku",
-        "is_product_active",
-        "on_hand",
-        "reserved",
-        "available",
-        "updated_at",
-        "ledger",
-    ]
+    fields = [*list_display, "ledger"]
     readonly_fields = fields
 
     # Read-only: records come from the products service's product-created events; levels

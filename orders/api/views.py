@@ -43,7 +43,14 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
         "same body answers the order placed first; with another body, 409."
     ),
 )
-NOT_FOUND = OpenApiResponse(ErrorOutputSerializer, description="Not your order, or no such order.")
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An error answer in the `{"detail": ...}` shape, with what it means here."""
+    return OpenApiResponse(ErrorOutputSerializer, description=description)
+
+
+NOT_FOUND = error_response("Not your order, or no such order.")
 FIELD_ERRORS = OpenApiResponse(description='Field errors: `{"field": ["message", ...]}`.')
 
 
@@ -76,19 +83,16 @@ class OrderListView(InputSerializerForms, generics.ListAPIView):
                 "the order placed earlier with this Idempotency-Key. Location: the order.",
             ),
             400: FIELD_ERRORS,
-            409: OpenApiResponse(
-                ErrorOutputSerializer,
-                description="Idempotency-Key reused with another body; or the customer holds "
-                "the most open orders, or units of a product in them, one customer may.",
+            409: error_response(
+                "Idempotency-Key reused with another body; or the customer holds "
+                "the most open orders, or units of a product in them, one customer may."
             ),
-            429: OpenApiResponse(
-                ErrorOutputSerializer,
-                description="Too many placements from this address (the gateway's limit); "
-                "nothing was recorded; retry after `Retry-After` seconds.",
+            429: error_response(
+                "Too many placements from this address (the gateway's limit); "
+                "nothing was recorded; retry after `Retry-After` seconds."
             ),
-            503: OpenApiResponse(
-                ErrorOutputSerializer,
-                description="Overloaded: nothing was recorded; retry after `Retry-After` seconds.",
+            503: error_response(
+                "Overloaded: nothing was recorded; retry after `Retry-After` seconds."
             ),
         },
         summary="Place an order",
@@ -125,20 +129,17 @@ class OrderPayView(APIView):
         responses={
             200: OrderOutputSerializer,
             400: FIELD_ERRORS,
-            402: OpenApiResponse(
-                ErrorOutputSerializer,
-                description="Declined (one message, whatever the reason); the order stays payable.",
+            402: error_response(
+                "Declined (one message, whatever the reason); the order stays payable."
             ),
             404: NOT_FOUND,
-            409: OpenApiResponse(
-                ErrorOutputSerializer,
-                description="Not awaiting payment, reservation over, or declined the most "
-                "times an order may be.",
+            409: error_response(
+                "Not awaiting payment, reservation over, or declined the most "
+                "times an order may be."
             ),
-            429: OpenApiResponse(
-                ErrorOutputSerializer,
-                description="The customer's payments were declined too often lately; retry "
-                "after `Retry-After` seconds.",
+            429: error_response(
+                "The customer's payments were declined too often lately; retry "
+                "after `Retry-After` seconds."
             ),
         },
         summary="Pay for an order awaiting payment (its customer only)",
@@ -161,9 +162,7 @@ class OrderCancelView(APIView):
         responses={
             200: OrderOutputSerializer,
             404: NOT_FOUND,
-            409: OpenApiResponse(
-                ErrorOutputSerializer, description="Neither pending nor awaiting payment."
-            ),
+            409: error_response("Neither pending nor awaiting payment."),
         },
         summary="Cancel an order and release its stock (owner or staff)",
     )

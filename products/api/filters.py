@@ -17,26 +17,24 @@ from products.models import MAX_PRICE, Product
 MAX_SEARCH_TERMS = 10
 
 
+def _price_filter(*, lookup_expr: str) -> django_filters.NumberFilter:
+    """A bound on the price, itself bounded like a price."""
+    return django_filters.NumberFilter(
+        field_name="price",
+        lookup_expr=lookup_expr,
+        min_value=Decimal(0),
+        max_value=MAX_PRICE,
+        max_digits=12,
+        decimal_places=2,
+    )
+
+
 class ProductFilterSet(FilterSet):
     category = django_filters.CharFilter(
         field_name="category__slug", max_length=120, label="Category slug"
     )
-    min_price = django_filters.NumberFilter(
-        field_name="price",
-        lookup_expr="gte",
-        min_value=Decimal(0),
-        max_value=MAX_PRICE,
-        max_digits=12,
-        decimal_places=2,
-    )
-    max_price = django_filters.NumberFilter(
-        field_name="price",
-        lookup_expr="lte",
-        min_value=Decimal(0),
-        max_value=MAX_PRICE,
-        max_digits=12,
-        decimal_places=2,
-    )
+    min_price = _price_filter(lookup_expr="gte")
+    max_price = _price_filter(lookup_expr="lte")
     # The selector already hides inactive products from non-staff, so for them this can only
     # narrow the list to nothing, never reveal anything.
     is_active = django_filters.BooleanFilter(label="Active (staff only)")

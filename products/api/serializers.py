@@ -16,9 +16,39 @@ from shop.messaging.contract import BIGINT_MAX
 # typed into warehouse terminals, so they carry no spaces or control characters.
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z"
 DESCRIPTION_MAX_LENGTH = 10_000
+CATEGORY_HELP_TEXT = "The category's id, or null."
+PARENT_HELP_TEXT = "The parent category's id, or null for a top-level category."
 
 
-class ProductCreateInputSerializer(serializers.Serializer):
+# Lowercases `slug` (above: one category per slug in a URL). No docstring: drf-spectacular
+# would describe every serializer made from it with that docstring.
+class LowercaseSlugSerializer(serializers.Serializer):
+    def validate_slug(self, value: str) -> str:
+        return value.lower()
+
+
+def _nullable_id_field(*, source: str, help_text: str, **default: None) -> serializers.IntegerField:
+    """An optional id of another row of the catalog, or null. A create passes `default=None`; an
+    update passes none, so that a field left out keeps its value."""
+    return serializers.IntegerField(
+        source=source,
+        min_value=1,
+        max_value=BIGINT_MAX,
+        allow_null=True,
+        required=False,
+        help_text=help_text,
+        **default,
+    )
+
+
+def _description_field(**default: str) -> serializers.CharField:
+    """The optional description; a create passes `default=""`, an update none (as above)."""
+    return serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, **default
+    )
+
+
+class ProductCreateInputSerializer(LowercaseSlugSerializer):
     sku = serializers.RegexField(
         SKU_PATTERN,
         max_length=64,
@@ -26,42 +56,20 @@ class ProductCreateInputSerializer(serializers.Serializer):
     )
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=220, required=False)
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
-    )
+    description = _description_field(default="")
     price = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_PRICE
     )
-    category = serializers.IntegerField(
-        source="category_id",
-        min_value=1,
-        max_value=BIGINT_MAX,
-        allow_null=True,
-        required=False,
-        default=None,
-        help_text="The category's id, or null.",
-    )
+    category = _nullable_id_field(source="category_id", help_text=CATEGORY_HELP_TEXT, default=None)
     is_active = serializers.BooleanField(required=False, default=True)
-
-    def validate_slug(self, value: str) -> str:
-        return value.lower()
 
 
 class ProductUpdateInputSerializer(ProductCreateInputSerializer):
     """PUT replaces `sku`, `name` and `price` and any other field given; PATCH any field given.
     Fields left out keep their values."""
 
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
-    )
-    category = serializers.IntegerField(
-        source="category_id",
-        min_value=1,
-        max_value=BIGINT_MAX,
-        allow_null=True,
-        required=False,
-        help_text="The category's id, or null.",
-    )
+    description = _description_field()
+    category = _nullable_id_field(source="category_id", help_text=CATEGORY_HELP_TEXT)
     is_active = serializers.BooleanField(required=False)
 
 
@@ -106,34 +114,16 @@ def products_output(products: Iterable[Product]) -> list[dict]:
     return [_PRODUCT_OUTPUT.to_representation(product) for product in products]
 
 
-class CategoryCreateInputSerializer(serializers.Serializer):
+class CategoryCreateInputSerializer(LowercaseSlugSerializer):
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=120, required=False)
-    parent = serializers.IntegerField(
-        source="parent_id",
-        min_value=1,
-        max_value=BIGINT_MAX,
-        allow_null=True,
-        required=False,
-        default=None,
-        help_text="The parent category's id, or null for a top-level category.",
-    )
-
-    def validate_slug(self, value: str) -> str:
-        return value.lower()
+    parent = _nullable_id_field(source="parent_id", help_text=PARENT_HELP_TEXT, default=None)
 
 
 class CategoryUpdateInputSerializer(CategoryCreateInputSerializer):
     """PUT replaces `name` and any other field given; PATCH any field given."""
 
-    parent = serializers.IntegerField(
-        source="parent_id",
-        min_value=1,
-        max_value=BIGINT_MAX,
-        allow_null=True,
-        required=False,
-        help_text="The parent category's id, or null for a top-level category.",
-    )
+    parent = _nullable_id_field(source="parent_id", help_text=PARENT_HELP_TEXT)
 
 
 class CategoryOutputSerializer(serializers.ModelSerializer):
