@@ -41,16 +41,12 @@ def stock_reserve(*, order_id: uuid.UUID, lines: Iterable[StockLine]) -> Reserva
     # No savepoint of its own (here and in the other consumers' services): inside a consumer's
     # transaction any error rolls all of it back anyway; called alone, this is the transaction.
     with transaction.atomic(savepoint=False):
-        try:
-            # Claim the order's one reservation before touching stock: a request for an order
-            # that has one (a replay) fails on the unique index and answers what was decided;
-            # a concurrent one waits there for this one and then does the same, instead of
-            # reserving a second time.
-            with transaction.atomic():
-                reservation = Reservation.objects.create(
-                    order_id=order_id, status=Reservation.Status.RESERVED
-                )
-        except IntegrityError:
+        # Claim the order's one reservation before touching stock: a request for an order that
+        # has one (a replay) finds it on the unique index and answers what was decided; a
+        # concurrent one waits there for this one and then does the same, instead of reserving
+        # a second time.
+        reservation = _reservation_claim(order_id)
+        if reservation is None:
             existing = Reservation.objects.get(order_id=order_id)
             _answer(existing)
             return existing
@@ -63,6 +59,40 @@ def stock_reserve(*, order_id: uuid.UUID, lines: Iterable[StockLine]) -> Reserva
             reservation.reason = refusal
             reservation.save(update_fields=["status", "reason", "updated_at"])
         _answer(reservation, has_lines=refusal is None)
+    return reservation
+
+
+def _reservation_claim(order_id: uuid.UUID) -> Reservation | None:
+    """The order's reservation, new and `reserved`; None if the order has one already.
+
+    One INSERT .. ON CONFLICT DO NOTHING on the unique order id, in SQL: the ORM's create()
+    needed a savepoint of its own to survive the unique index's IntegrityError, two more round
+    trips on every reservation for the rare replay.
+    """
+    now = timezone.now()
+    status = Reservation.Status.RESERVED
+    table = connection.ops.quote_name(Reservation._meta.db_table)
+    order_field = Reservation._meta.get_field("order_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
+            "(order_id, status, reason, created_at, updated_at) VALUES (%s, %s, '', %s, %s) "
+            "ON CONFLICT (order_id) DO NOTHING RETURNING id",
+            [
+                order_field.get_db_prep_value(order_id, connection),
+                status,
+                connection.ops.adapt_datetimefield_value(now),
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    reservation = Reservation(
+        id=row[0], order_id=order_id, status=status, reason="", created_at=now, updated_at=now
+    )
+    reservation._state.adding = False
+    reservation._state.db = connection.alias
     return reservation
 
 
