@@ -1,5 +1,7 @@
 """Recording messages to send: the only way a service publishes to another."""
 
+from typing import Any
+
 from django.db import transaction
 
 from shop.messaging.contract import Message
@@ -29,7 +31,7 @@ def outbox_enqueue(message: Message) -> list[OutboxMessage]:
     )
 
 
-def outbox_replay(*, message_id: str, task_name: str, payload: dict) -> OutboxMessage:
+def outbox_replay(*, message_id: str, task_name: str, payload: dict[str, Any]) -> OutboxMessage:
     """Publish a received message again under its own id (staff replaying a dead message),
     under the id of the request that replays it.
 
