@@ -15,7 +15,7 @@ PY := $(VENV)/bin/python
 SERVICES := $(shell $(PYTHON) -c "import shop; print(*shop.SERVICES)")
 PYTEST := $(PY) -m pytest
 
-.PHONY: run test venv dev-keys databases lint imports migrations-check lock $(addprefix test-,$(SERVICES)) \
+.PHONY: run test venv dev-keys databases lint imports typecheck migrations-check lock $(addprefix test-,$(SERVICES)) \
 	test-shop test-gateway test-deploy test-saga test-e2e test-keys test-fuzz test-faults \
 	test-cluster test-chaos test-monitoring nginx chromium kubectl prometheus
 
@@ -74,8 +74,8 @@ databases: venv
 run: venv nginx
 	$(PY) -m deploy.local.run
 
-test: venv nginx chromium kubectl prometheus image-tools rabbitmq-server lint imports databases \
-	migrations-check test-shop test-gateway test-deploy test-saga test-e2e test-side-by-side
+test: venv nginx chromium kubectl prometheus image-tools rabbitmq-server lint imports typecheck \
+	databases migrations-check test-shop test-gateway test-deploy test-saga test-e2e test-side-by-side
 
 # The rest of `make test`, two suites at a time, to keep the whole run within CI's 20 minutes on
 # two cores. Each pair shares no server (own databases, vhosts, RabbitMQ nodes, ports) and no
@@ -105,6 +105,11 @@ lint: venv
 
 imports: venv
 	$(VENV)/bin/lint-imports
+
+# mypy (pyproject's [tool.mypy]): strict on shop/ and each service's services and selectors.
+# Its Django plugin loads the settings, which read the development key pair.
+typecheck: venv dev-keys
+	$(VENV)/bin/mypy
 
 # The development key pair where the settings look for it (JWT_KEYS_DIR, else var/jwt): loading
 # the settings makes none, so manage.py commands run here need it first.

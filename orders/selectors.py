@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum
 
 from orders.errors import OrderNotFound
 from orders.models import OPEN_ORDER_STATUSES, Order, OrderStatus
@@ -94,7 +94,7 @@ def order_open_holdings(*, user_id: int, product_ids: Collection[int]) -> OpenHo
     """The customer's open orders (pending or awaiting payment) and their units of each of
     `product_ids`, in one query (the partial index `orders_open_per_customer`, then those
     orders' lines)."""
-    aggregates = {"open_orders": Count("id", distinct=True)}
+    aggregates: dict[str, Aggregate] = {"open_orders": Count("id", distinct=True)}
     aggregates.update(
         {
             f"units_{product_id}": Sum("lines__quantity", filter=Q(lines__product_id=product_id))

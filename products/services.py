@@ -4,7 +4,7 @@ call these functions and never save a model themselves."""
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -219,7 +219,9 @@ def _save_with_slug(*, instance: Product | Category, slug: str | None, fallback:
 
 
 def _free_slug(*, instance: Product | Category, fallback: str) -> str:
-    max_length = type(instance)._meta.get_field("slug").max_length - SLUG_SUFFIX_ROOM
+    # A SlugField always has a max_length (50 unless given).
+    slug_length = cast("int", type(instance)._meta.get_field("slug").max_length)
+    max_length = slug_length - SLUG_SUFFIX_ROOM
     base = slugify(instance.name)[:max_length].strip("-_") or fallback
     taken = set(
         type(instance)

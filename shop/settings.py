@@ -10,6 +10,7 @@ start or write into them (`make run`, the test suites, `python -m shop.auth.keys
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -112,7 +113,7 @@ TEMPLATES = [
 ]
 
 
-def service_database(service: str) -> dict:
+def service_database(service: str) -> dict[str, Any]:
     """The service's database: `<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else local PostgreSQL.
 
     The prefixed form exists so that one shell can configure all four services at once.
@@ -120,7 +121,7 @@ def service_database(service: str) -> dict:
     url = env.str(f"{service.upper()}_DATABASE_URL", default="") or env.str(
         "DATABASE_URL", default=f"postgres://postgres@127.0.0.1:5432/shop_{service}"
     )
-    database = env.db_url_config(url)
+    database: dict[str, Any] = env.db_url_config(url)
     database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE_SECONDS", default=60)
     # Web processes check a reused connection before a request, so that a database restart
     # costs no client a 500. Workers and relays skip the check (a query per task): a broken

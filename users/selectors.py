@@ -25,7 +25,7 @@ def user_get_for_principal(*, username: str, principal: User) -> User:
 
 
 @cache
-def jwks() -> dict:
+def jwks() -> dict[str, list[dict[str, str]]]:
     """The JSON Web Key Set (RFC 7517) of every key that may verify a live token: the one this
     service signs with and, during a rotation, the next or previous one, each named by its
     RFC 7638 thumbprint as `kid` (the tokens' header names the same)."""

@@ -111,7 +111,7 @@ def token_obtain(*, username: str, password: str, request: HttpRequest | None = 
             )
         # The same answer for an unknown name, a wrong password and an inactive account.
         raise Unauthenticated("No active account found with the given credentials.")
-    update_last_login(None, user)
+    update_last_login(type(user), user)
     return _issue_token_pair(user)
 
 
@@ -161,7 +161,8 @@ def _issue_token_pair(user: User) -> TokenPair:
 
 def _parse_refresh_token(raw: str) -> RefreshToken:
     try:
-        return RefreshToken(raw)
+        # simplejwt annotates the token as a Token, where it takes the encoded string too.
+        return RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as error:
         raise Unauthenticated(str(error)) from error
 

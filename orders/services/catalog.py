@@ -1,5 +1,7 @@
 """Orders' copy of the catalog, kept from the products service's events."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -38,7 +40,7 @@ def catalog_product_sync(*, message: ProductChanged) -> None:
         _update_if_newer(product_id=message.product_id, values=values)
 
 
-def _update_if_newer(*, product_id: int, values: dict) -> bool:
+def _update_if_newer(*, product_id: int, values: dict[str, Any]) -> bool:
     updated = CatalogProduct.objects.filter(
         product_id=product_id, version__lt=values["version"]
     ).update(**values, updated_at=timezone.now())

@@ -91,7 +91,11 @@ def order_place(
         return replayed, True
     except _IdempotencyKeyTaken:
         # This request's order was rolled back; the winner's is committed and answers it.
-        replayed = _idempotent_replay(user_id=user_id, key=key, fingerprint=fingerprint)
+        replayed = (
+            _idempotent_replay(user_id=user_id, key=key, fingerprint=fingerprint)
+            if key is not None
+            else None
+        )
         if replayed is None:  # the winner's order vanished: nothing sane to answer
             raise Conflict("A request with this Idempotency-Key is in progress.") from None
         return replayed, True
@@ -280,7 +284,8 @@ def _attach_details(
         queryset._result_cache = rows
         queryset._prefetch_done = True
         prefetched[name] = queryset
-    order._prefetched_objects_cache = prefetched
+    # Django's own prefetch cache (what prefetch_related fills), private: the stubs omit it.
+    order._prefetched_objects_cache = prefetched  # type: ignore[attr-defined]
 
 
 def _idempotency_key_clean(key: str | None) -> str | None:

@@ -1,6 +1,6 @@
 """The browsable API's forms built from what a client may send, not from what it is answered."""
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rest_framework.generics import GenericAPIView
 from rest_framework.serializers import BaseSerializer
@@ -16,11 +16,11 @@ UPDATE_METHODS = ("PUT", "PATCH")
 # method, while the view's own handlers parse and render with the input and output serializers
 # themselves (the schema is declared with `extend_schema`). Without it, the form for a POST
 # would show the output's fields (ids, totals, versions) instead of what a client may send.
-class InputSerializerForms(GenericAPIView):
-    input_serializer_class: ClassVar[type[BaseSerializer]]
+class InputSerializerForms(GenericAPIView[Any]):
+    input_serializer_class: ClassVar[type[BaseSerializer[Any]]]
     input_methods: ClassVar[tuple[str, ...]] = CREATE_METHODS
 
-    def get_serializer_class(self) -> type[BaseSerializer]:
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         # The schema generator may ask without a request.
         if self.request is not None and self.request.method in self.input_methods:
             return self.input_serializer_class

@@ -9,6 +9,7 @@ MAX_JSON_DEPTH is refused with 400 before it is parsed at all.
 
 import json
 import re
+from collections.abc import Mapping
 from itertools import accumulate
 from typing import IO, Any
 
@@ -51,9 +52,10 @@ class JSONParser(parsers.JSONParser):
         self,
         stream: IO[bytes] | None,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        encoding = parsers.get_encoding(parser_context or {})
+        # get_encoding is DRF's (3.18); djangorestframework-stubs 3.16 does not know it yet.
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
             text = stream.read().decode(encoding) if stream is not None else ""
         except ValueError as error:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from django.core.exceptions import ImproperlyConfigured
 from jwt.algorithms import RSAAlgorithm
 
@@ -127,6 +128,7 @@ def key_id(key: rsa.RSAPublicKey | rsa.RSAPrivateKey) -> str:
 
 def key_id_of_pem(pem: str) -> str:
     """The `kid` of an RSA key in PEM, public or private."""
+    key: PrivateKeyTypes | PublicKeyTypes
     try:
         if "PRIVATE KEY-----" in pem:
             key = serialization.load_pem_private_key(pem.encode(), password=None)
@@ -143,8 +145,11 @@ def public_jwk(pem: str, *, algorithm: str) -> dict[str, str]:
     """An RSA public key in PEM as a JSON Web Key (RFC 7517) named by its `kid`, for signatures
     with `algorithm` only."""
     key = serialization.load_pem_public_key(pem.encode())
+    if not isinstance(key, rsa.RSAPublicKey):
+        # Unreachable from the settings (public_keys_from_pem admits RSA keys only).
+        raise ImproperlyConfigured("The JWT keys must be RSA keys.")
     jwk = RSAAlgorithm.to_jwk(key, as_dict=True)
-    return {**jwk, "kid": key_id(key), "use": "sig", "alg": algorithm}  # type: ignore[arg-type]
+    return {**jwk, "kid": key_id(key), "use": "sig", "alg": algorithm}
 
 
 def main(argv: list[str]) -> int:

@@ -15,8 +15,10 @@ the cookie says), and passes the cookie on only if it does (deploy/nginx/shop.co
 users.sign_on.sso_check). Signing out on any service tells the users service (`SsoRevoked`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
@@ -78,6 +80,7 @@ def sso_claims(raw: str) -> SsoClaims | None:
     if not raw:
         return None
     try:
+        # simplejwt annotates the token as a Token, where it takes the encoded string too.
         token = SsoToken(raw)  # type: ignore[arg-type]
         claims = SsoClaims(
             user_id=int(token[api_settings.USER_ID_CLAIM]),
@@ -179,7 +182,7 @@ class SingleSignOnMiddleware:
     authenticates a request that carries a Bearer token from the token, whatever the session.
     """
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
@@ -188,7 +191,9 @@ class SingleSignOnMiddleware:
             return self.get_response(request)
         user = self.user_for(claims) if claims is not None else None
         if user is not None:
-            login(request, user, backend=MODEL_BACKEND)
+            # django-stubs types login's user as the type checker's AUTH_USER_MODEL (the users
+            # service's User); here it is this service's own, whichever that is.
+            login(request, user, backend=MODEL_BACKEND)  # type: ignore[arg-type]
             request.session[SESSION_KEY] = True
         elif request.session.get(SESSION_KEY):
             # Signed out on another service, or the cookie ran out.
@@ -204,7 +209,7 @@ class SingleSignOnMiddleware:
             and self.is_current(user, claims)
         )
 
-    def is_current(self, user: AbstractBaseUser, claims: SsoClaims) -> bool:
+    def is_current(self, user: AbstractUser, claims: SsoClaims) -> bool:
         # Claims change when the account does (renamed, made or no longer staff) and the
         # browser signs in again: the shadow follows.
         return (user.username, user.is_staff, user.is_superuser) == (
@@ -213,7 +218,7 @@ class SingleSignOnMiddleware:
             claims.is_staff,
         )
 
-    def user_for(self, claims: SsoClaims) -> AbstractBaseUser | None:
+    def user_for(self, claims: SsoClaims) -> AbstractUser | None:
         """The local user the claims stand for; None when there is none to sign in."""
         return sso_shadow_user_sync(claims=claims)
 
@@ -226,7 +231,7 @@ class UsersLoginRedirectView(RedirectView):
     # Where to come back to without a `next`: a URL name, or none.
     default_next_url_name: str | None = None
 
-    def get_redirect_url(self, *args, **kwargs) -> str:
+    def get_redirect_url(self, *args: Any, **kwargs: Any) -> str:
         next_url = self.request.GET.get(REDIRECT_FIELD_NAME, "")
         if not url_has_allowed_host_and_scheme(
             next_url,
@@ -246,7 +251,7 @@ class SsoLogoutView(auth_views.LogoutView):
     browser out of every one (each ends its session at its next request), and the users service
     is told that the cookie ended, so that a copy of it opens nothing either."""
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         claims = sso_claims(request.COOKIES.get(settings.SHOP_SSO_COOKIE_NAME, ""))
         if claims is not None:
             with transaction.atomic():
@@ -261,11 +266,11 @@ class SsoLogoutView(auth_views.LogoutView):
 class AdminSsoLogoutView(SsoLogoutView):
     """The admin's logout, rendered as `AdminSite.logout` renders it."""
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request.current_app = admin.site.name
         return super().dispatch(request, *args, **kwargs)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {
             **super().get_context_data(**kwargs),
             **admin.site.each_context(self.request),

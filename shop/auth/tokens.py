@@ -37,8 +37,9 @@ class Principal(TokenUser):
         the account's id, shop/auth/sso.py), so that services take one kind of caller."""
         if isinstance(user, Principal):
             return user
+        # TokenUser only reads its token as a mapping (simplejwt annotates it as a Token).
         return cls(
-            {
+            {  # type: ignore[arg-type]
                 api_settings.USER_ID_CLAIM: str(user.pk),
                 "username": user.get_username(),
                 "is_staff": user.is_staff,
@@ -104,7 +105,8 @@ class KeyedTokenBackend(TokenBackend):
         return super().decode(raw, verify=True)
 
     def get_verifying_key(self, token: tokens.Token) -> Any:
-        # Unverified, as every kid is: it only chooses among keys we trust.
+        # Unverified, as every kid is: it only chooses among keys we trust. simplejwt annotates
+        # `token` as a Token, where it passes the encoded one (what PyJWT takes).
         key_id = jwt.get_unverified_header(token).get("kid")  # type: ignore[arg-type]
         if not isinstance(key_id, str):
             raise TokenBackendError("Token is invalid")
@@ -163,7 +165,8 @@ class AccessToken(KeyedToken, tokens.AccessToken):
     """The Bearer token of every API (SIMPLE_JWT's AUTH_TOKEN_CLASSES)."""
 
 
-class RefreshToken(KeyedToken, tokens.RefreshToken):
+# simplejwt's own RefreshToken has the same bases, whose annotations of for_user disagree.
+class RefreshToken(KeyedToken, tokens.RefreshToken):  # type: ignore[misc]
     """The users service's refresh token: verified by `kid` too, so that one signed with the
     previous key still refreshes until that key is retired."""
 

@@ -1,5 +1,7 @@
 """Staff see what waits in the outbox and what died in the inbox, and can replay the dead."""
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -13,10 +15,14 @@ class SentFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: "admin.ModelAdmin[Any]"
+    ) -> list[tuple[str, str]]:
         return [("waiting", "waiting"), ("sent", "sent"), ("failing", "waiting, with errors")]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[OutboxMessage]
+    ) -> QuerySet[OutboxMessage]:
         if self.value() == "waiting":
             return queryset.filter(sent_at__isnull=True)
         if self.value() == "sent":

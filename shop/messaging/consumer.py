@@ -129,8 +129,11 @@ def consume(
 
 
 def backoff_seconds(*, attempt: int, cap: float | None = None) -> float:
-    base = settings.SHOP_MESSAGE_RETRY_BACKOFF_SECONDS
-    return min(base * 2 ** (attempt - 1), cap or settings.SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS)
+    base: float = settings.SHOP_MESSAGE_RETRY_BACKOFF_SECONDS
+    limit: float = cap or settings.SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS
+    # int ** int is Any to mypy (a negative exponent makes a float).
+    delay: float = base * 2 ** (attempt - 1)
+    return min(delay, limit)
 
 
 def _record_delivery(
@@ -179,13 +182,15 @@ def _claim(message_id: str) -> bool:
                 InboxMessage.Status.RECEIVED,
             ],
         )
-        return cursor.rowcount == 1
+        updated: int = cursor.rowcount
+        return updated == 1
 
 
 def _uuid_value(message_id: str) -> str:
     """The message id as the database stores a UUIDField (SQLite keeps it as 32 hex digits)."""
     field = InboxMessage._meta.get_field("message_id")
-    return field.get_db_prep_value(message_id, connection)
+    value: str = field.get_db_prep_value(message_id, connection)
+    return value
 
 
 def _status(message_id: str) -> InboxMessage.Status:

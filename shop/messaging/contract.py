@@ -49,7 +49,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
 
     def to_payload(self) -> dict[str, Any]:
         # Through JSON, so the payload is what the consumer will read (lists, not tuples).
-        return msgspec.json.decode(msgspec.json.encode(self))
+        payload: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self))
+        return payload
 
     @classmethod
     def from_payload(cls, payload: Any) -> Self:

@@ -11,6 +11,7 @@ counting it from the inbox would mean counting every processed row ever received
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -134,5 +135,5 @@ def queue_stats(queue: str) -> tuple[int, int]:
     return declared.message_count, declared.consumer_count
 
 
-def _age_seconds(since) -> float:
+def _age_seconds(since: datetime | None) -> float:
     return max(0.0, (timezone.now() - since).total_seconds()) if since else 0.0

@@ -3,6 +3,7 @@
 import json
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -70,7 +71,7 @@ def _insert(rows: list[OutboxMessage], *, created_at: datetime) -> None:
         row._state.db = connection.alias
 
 
-def outbox_replay(*, message_id: str, task_name: str, payload: dict) -> OutboxMessage:
+def outbox_replay(*, message_id: str, task_name: str, payload: dict[str, Any]) -> OutboxMessage:
     """Publish a received message again under its own id (staff replaying a dead message),
     under the id of the request that replays it.
 

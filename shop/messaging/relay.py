@@ -8,7 +8,7 @@ import signal
 import time
 import uuid
 from types import FrameType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from celery import Celery
 from django.conf import settings
@@ -59,8 +59,8 @@ def relay_pending(*, app: Celery, batch_size: int = 100) -> int:
 class _Unsent(NamedTuple):
     id: uuid.UUID
     task_name: str
-    payload: dict
-    headers: dict
+    payload: dict[str, Any]
+    headers: dict[str, Any]
 
 
 # The relay's two statements are written in SQL (valid on PostgreSQL and the embedded SQLite):

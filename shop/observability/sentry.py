@@ -1,10 +1,13 @@
 """Error reporting to Sentry, for web and worker processes alike (both load the settings)."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from shop.observability.request_id import current_request_id
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 
 def sentry_init(
@@ -38,7 +41,7 @@ def sentry_init(
     return True
 
 
-def tag_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def tag_event(event: "Event", hint: "Hint") -> "Event":
     """Tag an event with the service and the request id, to find the request's log lines.
 
     Runs where the error happened, so the request's (or task's) id is still the current one.
