@@ -75,7 +75,7 @@ def reset_vhost(vhost: str) -> str:
     rabbitmqctl = shutil.which("rabbitmqctl")
     if rabbitmqctl is None:
         return "/"
-    subprocess.run([rabbitmqctl, "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
+    delete_vhost(vhost)
     subprocess.run(
         [rabbitmqctl, "-q", "add_vhost", vhost], check=True, capture_output=True, timeout=60
     )
@@ -86,6 +86,14 @@ def reset_vhost(vhost: str) -> str:
         timeout=60,
     )
     return vhost
+
+
+def delete_vhost(vhost: str) -> None:
+    """Gone with its queues: idle quorum queues left behind keep the shared broker busy (about
+    0.3 % of a core for one stack's 33)."""
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is not None and vhost != "/":
+        subprocess.run([rabbitmqctl, "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
 def free_port() -> int:
@@ -603,3 +611,5 @@ def running_shop(
     finally:
         stack.stop()
         broker.close()
+        if rabbit is None:
+            delete_vhost(vhost)
