@@ -88,12 +88,11 @@ def _reservation_claim(order_id: uuid.UUID) -> Reservation | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    reservation = Reservation(
-        id=row[0], order_id=order_id, status=status, reason="", created_at=now, updated_at=now
+    return Reservation.from_db(
+        connection.alias,
+        ["id", "order_id", "status", "reason", "created_at", "updated_at"],
+        [row[0], order_id, status, "", now, now],
     )
-    reservation._state.adding = False
-    reservation._state.db = connection.alias
-    return reservation
 
 
 def stock_release(*, order_id: uuid.UUID, reason: str) -> Reservation:
