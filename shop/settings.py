@@ -373,8 +373,16 @@ SHOP_MESSAGE_RETRY_BACKOFF_SECONDS = env.float("SHOP_MESSAGE_RETRY_BACKOFF_SECON
 SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS = env.float(
     "SHOP_MESSAGE_RETRY_BACKOFF_MAX_SECONDS", default=60.0
 )
+# Each process publishes the messages it recorded once their transaction commits, and the relay
+# only sweeps up what that missed (shop.messaging.publisher): about 3 ms of CPU less per order in
+# the benchmark, and a saga step no longer waits for the relay. Off, the relay publishes all.
+# Off by default so that a test's commits never reach a broker; the deployments turn it on.
+SHOP_OUTBOX_PUBLISH_ON_COMMIT = env.bool("SHOP_OUTBOX_PUBLISH_ON_COMMIT", default=False)
+# What the relay leaves to the process that recorded a message, publishing on commit.
+SHOP_OUTBOX_SWEEP_AFTER_SECONDS = env.float("SHOP_OUTBOX_SWEEP_AFTER_SECONDS", default=3.0)
 # On PostgreSQL a commit wakes the relay at once (LISTEN/NOTIFY); it also sweeps the outbox this
-# often, for rows a lost notification (a dropped connection) left behind.
+# often, for rows a lost notification (a dropped connection) left behind, or, with processes
+# publishing on commit, for what they missed.
 SHOP_RELAY_SWEEP_SECONDS = env.float("SHOP_RELAY_SWEEP_SECONDS", default=2.0)
 # Without notifications (SQLite), how often an idle relay looks for new outbox rows: the floor
 # of a saga step's latency there.

@@ -27,6 +27,9 @@ READY_TIMEOUT_SECONDS = 60
 # How long the processes get to finish what they do (a worker its tasks, a web server its
 # requests) once asked to stop; then they are killed. README.md gives this bound.
 STOP_SECONDS = 20
+# Set for every process as the deployments set them (deploy/k8s/base/common.env); what the
+# stack's env sets wins.
+PROCESS_DEFAULTS = {"SHOP_OUTBOX_PUBLISH_ON_COMMIT": "true"}
 # What each kind of process logs once it is ready to work.
 READY_LINES = {"worker": b" ready.", "relay": b"relay started", "beat": b"beat: Starting"}
 
@@ -196,7 +199,11 @@ class Stack:
     def start_process(self, name: str, command: list[str] | None = None) -> None:
         command = command or self.commands()[name]
         service = name.split("-", 1)[0]
-        env = {**self.config.env, "DJANGO_SETTINGS_MODULE": f"{service}.settings"}
+        env = {
+            **PROCESS_DEFAULTS,
+            **self.config.env,
+            "DJANGO_SETTINGS_MODULE": f"{service}.settings",
+        }
         if self.config.gateway_port:
             # Behind the gateway, which sets X-Forwarded-For to the client's address.
             env.setdefault("DJANGO_NUM_PROXIES", "1")

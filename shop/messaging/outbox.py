@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from shop.messaging.contract import Message
 from shop.messaging.models import OutboxMessage
+from shop.messaging.publisher import publish_on_commit
 from shop.observability.request_id import message_headers
 
 # On PostgreSQL every INSERT into the outbox NOTIFYs this channel (a trigger: migration 0002),
@@ -22,7 +23,9 @@ def outbox_enqueue(message: Message) -> list[OutboxMessage]:
     """Record `message` for every task that receives it, in the caller's transaction.
 
     Precondition: called inside `transaction.atomic()` together with the change that causes the
-    message, so both commit or neither does. Nothing is published before commit.
+    message, so both commit or neither does. Nothing is published before commit; after it, this
+    process publishes the message itself where SHOP_OUTBOX_PUBLISH_ON_COMMIT says so, and the
+    relay otherwise (or when this process could not).
     The message carries the current request id in its headers (see `shop.observability.request_id`).
     """
     if not transaction.get_connection().in_atomic_block:
@@ -35,6 +38,7 @@ def outbox_enqueue(message: Message) -> list[OutboxMessage]:
         for task_name in message.task_names
     ]
     _insert(rows, created_at=now)
+    publish_on_commit(rows)
     return rows
 
 
@@ -85,6 +89,8 @@ def outbox_replay(*, message_id: str, task_name: str, payload: dict[str, Any]) -
     # A message replayed before (it died again) left its row here: a fresh one, so that the
     # INSERT wakes the relay as every new message does.
     OutboxMessage.objects.filter(pk=message_id).delete()
-    return OutboxMessage.objects.create(
+    row = OutboxMessage.objects.create(
         id=message_id, task_name=task_name, payload=payload, headers=message_headers()
     )
+    publish_on_commit([row])
+    return row

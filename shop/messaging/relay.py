@@ -7,6 +7,7 @@ import select
 import signal
 import time
 import uuid
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any, NamedTuple
 
@@ -18,12 +19,14 @@ from django.utils import timezone
 
 from shop.messaging.models import OutboxMessage
 from shop.messaging.outbox import RELAY_WAKE_CHANNEL
+from shop.messaging.publisher import mark_sent, send_recorded
 
 logger = logging.getLogger(__name__)
 
 
-def relay_pending(*, app: Celery, batch_size: int = 100) -> int:
-    """Publish up to `batch_size` unsent messages, oldest first; return how many were sent.
+def relay_pending(*, app: Celery, batch_size: int = 100, older_than: datetime | None = None) -> int:
+    """Publish up to `batch_size` unsent messages, oldest first (only those recorded before
+    `older_than`, if given); return how many were sent.
 
     Rows are locked with SKIP LOCKED, so several relays of one service never publish the same
     message at once. A message counts as sent only after the broker confirmed it; if the broker
@@ -31,26 +34,19 @@ def relay_pending(*, app: Celery, batch_size: int = 100) -> int:
     """
     failure: Exception | None = None
     with transaction.atomic():
-        messages = _unsent(batch_size)
+        messages = _unsent(batch_size, older_than)
         sent: list[uuid.UUID] = []
         try:
             with app.producer_or_acquire() as producer:
                 for message in messages:
-                    app.send_task(
-                        message.task_name,
-                        kwargs=message.payload,
-                        task_id=str(message.id),
-                        headers=message.headers,
-                        producer=producer,
-                        retry=False,
-                    )
+                    send_recorded(app, producer, message)
                     sent.append(message.id)
         except Exception as error:  # the broker's errors vary by transport; all mean "not sent"
             failure = error
             OutboxMessage.objects.filter(
                 id__in=[message.id for message in messages[len(sent) :]]
             ).update(publish_attempts=F("publish_attempts") + 1, last_error=repr(error)[:2000])
-        _mark_sent(sent)
+        mark_sent(sent)
     if failure is not None:
         raise failure
     return len(sent)
@@ -70,15 +66,17 @@ class _Unsent(NamedTuple):
 _TABLE = OutboxMessage._meta.db_table
 
 
-def _unsent(batch_size: int) -> list[_Unsent]:
+def _unsent(batch_size: int, older_than: datetime | None) -> list[_Unsent]:
     """The oldest unsent messages, locked (SKIP LOCKED, where the database has it)."""
     skip_locked = connection.features.has_select_for_update_skip_locked
     lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+    age = " AND created_at < %s" if older_than else ""
+    ages = [connection.ops.adapt_datetimefield_value(older_than)] if older_than else []
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, task_name, payload, headers FROM {_TABLE} "  # noqa: S608 - our table
-            f"WHERE sent_at IS NULL ORDER BY created_at LIMIT %s{lock}",
-            [batch_size],
+            f"WHERE sent_at IS NULL{age} ORDER BY created_at LIMIT %s{lock}",
+            [*ages, batch_size],
         )
         rows = cursor.fetchall()
     # Both backends hand JSON columns over as text (Django decodes them in its fields).
@@ -93,28 +91,16 @@ def _unsent(batch_size: int) -> list[_Unsent]:
     ]
 
 
-def _mark_sent(ids: list[uuid.UUID]) -> None:
-    if not ids:
-        return
-    id_field = OutboxMessage._meta.pk
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_TABLE} SET sent_at = %s "  # noqa: S608 - our table, values are parameters
-            f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
-            [
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                *(id_field.get_db_prep_value(message_id, connection) for message_id in ids),
-            ],
-        )
-
-
 def relay_forever(*, app: Celery) -> None:
     """Publish until SIGTERM or SIGINT, backing off when the broker or the database is away.
 
-    On PostgreSQL the relay sleeps until a commit NOTIFYs it (the outbox's trigger, migration
-    messaging 0002) and sweeps every SHOP_RELAY_SWEEP_SECONDS for anything a lost notification
-    left behind; elsewhere it polls every SHOP_RELAY_POLL_SECONDS. Either way the outbox table
-    is what it publishes from.
+    Where the processes publish their own messages after commit (SHOP_OUTBOX_PUBLISH_ON_COMMIT,
+    shop.messaging.publisher), the relay is their sweeper: every SHOP_RELAY_SWEEP_SECONDS it
+    publishes what is still unsent SHOP_OUTBOX_SWEEP_AFTER_SECONDS after it was recorded.
+    Otherwise, on PostgreSQL, it sleeps until a commit NOTIFYs it (the outbox's trigger,
+    migration messaging 0002) and sweeps every SHOP_RELAY_SWEEP_SECONDS for anything a lost
+    notification left behind; elsewhere it polls every SHOP_RELAY_POLL_SECONDS. Either way the
+    outbox table is what it publishes from.
     """
     stopping = False
 
@@ -133,7 +119,9 @@ def relay_forever(*, app: Celery) -> None:
             # anyway: a commit after it wakes the wait below, and earlier ones wake nothing.
             wake.listen()
             wake.forget_pending()
-            published = relay_pending(app=app, batch_size=BATCH_SIZE)
+            published = relay_pending(
+                app=app, batch_size=BATCH_SIZE, older_than=wake.left_for_the_relay_before()
+            )
             failures = 0
             if published < BATCH_SIZE:
                 wake.wait()
@@ -152,14 +140,27 @@ BATCH_SIZE = 100
 
 
 class RelayWake:
-    """How an idle relay waits for new outbox rows: LISTEN on PostgreSQL, a short sleep
-    elsewhere (the embedded SQLite of `make run` has no notifications)."""
+    """How an idle relay waits for new outbox rows: a sweep now and then where the processes
+    publish their own; else LISTEN on PostgreSQL, a short sleep elsewhere (the embedded SQLite
+    of `make run` has no notifications)."""
 
     def __init__(self) -> None:
-        self.is_listening = connection.vendor == "postgresql"
+        self.is_sweeping: bool = settings.SHOP_OUTBOX_PUBLISH_ON_COMMIT
+        self.is_listening = connection.vendor == "postgresql" and not self.is_sweeping
         self.listener = None
 
+    def left_for_the_relay_before(self) -> datetime | None:
+        """Sweeping, the relay takes only what its process has had time to publish."""
+        if not self.is_sweeping:
+            return None
+        return timezone.now() - timedelta(seconds=settings.SHOP_OUTBOX_SWEEP_AFTER_SECONDS)
+
     def describe(self) -> str:
+        if self.is_sweeping:
+            return (
+                f"sweeping every {settings.SHOP_RELAY_SWEEP_SECONDS}s for messages unsent"
+                f" {settings.SHOP_OUTBOX_SWEEP_AFTER_SECONDS}s after commit"
+            )
         if self.is_listening:
             return f"woken by commits, sweeping every {settings.SHOP_RELAY_SWEEP_SECONDS}s"
         return f"polling every {settings.SHOP_RELAY_POLL_SECONDS}s"
@@ -180,6 +181,9 @@ class RelayWake:
             self.listener.notifies.clear()
 
     def wait(self) -> None:
+        if self.is_sweeping:
+            time.sleep(settings.SHOP_RELAY_SWEEP_SECONDS)
+            return
         if self.listener is None:
             time.sleep(settings.SHOP_RELAY_POLL_SECONDS)
             return
