@@ -12,6 +12,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from deploy.local.stack import ROOT
 from shop import SERVICES
 from tests.deploy.manifests import build, named
@@ -134,6 +136,33 @@ def answering(shop, services) -> set[str]:
     return {service for service, probe in probes.items() if probe.wait(timeout=60) == 0}
 
 
+@pytest.fixture
+def orders_relay_publishes_everything(shop):
+    """Orders' processes with publishing on commit off, so that its relay publishes every
+    message, woken by each commit (the relay's own case); as the suite runs them afterwards."""
+
+    def restart_orders() -> None:
+        names = ["orders-web", "orders-worker", "orders-relay"]
+        for name in names:
+            if name in shop.stack.processes:
+                shop.stack.kill(name, signal.SIGTERM)
+        shop.stack.start(names)
+
+    env = shop.stack.config.env
+    before = env.get("SHOP_OUTBOX_PUBLISH_ON_COMMIT")
+    env["SHOP_OUTBOX_PUBLISH_ON_COMMIT"] = "false"
+    restart_orders()
+    try:
+        yield
+    finally:
+        if before is None:
+            env.pop("SHOP_OUTBOX_PUBLISH_ON_COMMIT")
+        else:
+            env["SHOP_OUTBOX_PUBLISH_ON_COMMIT"] = before
+        restart_orders()
+
+
+@pytest.mark.usefixtures("orders_relay_publishes_everything")
 def test_relay_killed_after_publishing_before_marking_sent_duplicates_are_deduplicated(
     shop, customer
 ):
@@ -184,6 +213,70 @@ def test_relay_killed_after_publishing_before_marking_sent_duplicates_are_dedupl
     assert unsent, "the relay's kill left the message marked sent"
     assert shop.wait_status(customer, order["id"], "awaiting_payment")["status"]
     assert shop.stock(product_id)["reserved"] == 2
+    assert_invariants(shop, [order["id"]])
+
+
+def test_web_killed_after_publishing_before_marking_sent_the_relay_sweeps_it_up_once(
+    shop, customer
+):
+    """Orders' web process publishes its messages after commit; killed before its marks reached
+    the database, its relay publishes them again, and the consumer takes them once."""
+    product_id = shop.new_product(stock=5)
+    database = shop.database("orders")
+    # The database refuses the marks, so the web process still holds them when it is killed.
+    with contextlib.closing(connect(database)) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION faults_refuse_sent() RETURNS trigger AS"
+            " $$ BEGIN RAISE EXCEPTION 'faults: not marked'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER faults_refuse_sent BEFORE UPDATE ON messaging_outboxmessage"
+            " FOR EACH ROW WHEN (OLD.sent_at IS NULL AND NEW.sent_at IS NOT NULL)"
+            " EXECUTE FUNCTION faults_refuse_sent()"
+        )
+    try:
+        order = shop.place(customer, [{"product_id": product_id, "quantity": 2}])
+        (message_id,) = wait_for(
+            lambda: shop.query(
+                "inventory",
+                "SELECT message_id::text FROM messaging_inboxmessage"
+                " WHERE task_name = 'inventory.stock_reserve' AND payload->>'order_id' = %s",
+                (order["id"],),
+            ),
+            timeout=10,
+            what="the reservation to reach inventory",
+        )[0]
+        shop.stack.kill("orders-web")
+    finally:
+        with contextlib.closing(connect(database)) as connection, connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER faults_refuse_sent ON messaging_outboxmessage")
+    unsent = shop.query(
+        "orders", "SELECT 1 FROM messaging_outboxmessage WHERE id = %s AND sent_at IS NULL",
+        (message_id,),
+    )  # fmt: skip
+    shop.stack.start(["orders-web"])
+    wait_for(
+        lambda: shop.query(
+            "inventory",
+            "SELECT 1 FROM messaging_inboxmessage WHERE message_id = %s AND deliveries >= 2",
+            (message_id,),
+        ),
+        timeout=15,
+        what="the relay to sweep the message up and publish it again",
+    )
+
+    assert unsent, "the web process's kill left the message marked sent"
+    assert shop.wait_status(customer, order["id"], "awaiting_payment")["status"]
+    assert shop.stock(product_id)["reserved"] == 2
+    assert wait_for(
+        lambda: shop.query(
+            "orders",
+            "SELECT 1 FROM messaging_outboxmessage WHERE id = %s AND sent_at IS NOT NULL",
+            (message_id,),
+        ),
+        timeout=5,
+        what="the relay to mark it sent",
+    )
     assert_invariants(shop, [order["id"]])
 
 
