@@ -2,7 +2,8 @@
 
 - worker: consumes the service's queue (`-Q <service>`), under the service's settings;
 - beat:   the service's periodic tasks (its CELERY_BEAT_SCHEDULE); run exactly one per service;
-- relay:  publishes the service's outbox to the broker.
+- relay:  publishes the service's outbox to the broker (only what its processes did not publish
+          after commit themselves, where SHOP_OUTBOX_PUBLISH_ON_COMMIT is on).
 """
 
 import os
