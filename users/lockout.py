@@ -82,6 +82,9 @@ class LockoutHandler(AxesDatabaseHandler):
         return max(by_account, by_address * per_account // per_address)
 
 
+RETRY_AFTER_GRAIN_SECONDS = 60
+
+
 def lockout_retry_after_seconds(request: HttpRequest) -> int | None:
     """Seconds until the sign-in just refused may be tried again, if it was refused (or
     became) locked; None when it was an ordinary wrong password. Caller: right after
@@ -97,5 +100,9 @@ def lockout_retry_after_seconds(request: HttpRequest) -> int | None:
     # When the newest failure counted against it leaves the window: a bound, exact for the
     # usual lock (one client, one account).
     latest = max((moment for moment in latest_failures if moment is not None), default=now)
-    unlock_at = latest + (get_cool_off(request) or timedelta(0))
-    return max(1, math.ceil((unlock_at - now).total_seconds()))
+    cool_off = get_cool_off(request) or timedelta(0)
+    left = ((latest + cool_off) - now).total_seconds()
+    # Up to the minute (never past the cool-off): the seconds would tell apart two accounts
+    # locked a moment apart, and when each one's last failure happened.
+    rounded = math.ceil(left / RETRY_AFTER_GRAIN_SECONDS) * RETRY_AFTER_GRAIN_SECONDS
+    return max(1, min(rounded, math.ceil(cool_off.total_seconds())))
