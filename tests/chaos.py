@@ -146,7 +146,10 @@ class Faults:
         self.shop.rabbit.restart(down_seconds=self.rng.uniform(1, 4))
 
     def relay_killed(self) -> None:
-        name = f"{self.rng.choice(('products', 'orders', 'inventory'))}-relay"
+        """The process that runs a service's relay: the relay's own, or the worker it runs in
+        (SHOP_RELAY_IN_WORKER, the stack's default), with whatever tasks it was running."""
+        service = self.rng.choice(("products", "orders", "inventory"))
+        name = f"{service}-worker" if self.shop.stack.relay_in_worker else f"{service}-relay"
         self.shop.stack.kill(name)
         time.sleep(self.rng.uniform(0.2, 2))
         self.shop.stack.start([name])

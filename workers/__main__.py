@@ -45,6 +45,10 @@ def main(argv: list[str]) -> None:
 
         relay_forever(app=app)
     elif role == "worker":
+        # Beat embedded in the worker (Celery's --beat, the local stack's layout): its schedule
+        # file where the beat process keeps it.
+        if "--beat" in extra:
+            extra += ["--schedule", _beat_schedule_file(service)]
         app.worker_main(
             [
                 *quiet,

@@ -7,7 +7,14 @@ service's queue and loading only that service's tasks (autodiscovered from its I
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
+from celery.signals import (
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_ready,
+    worker_shutdown,
+)
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -55,3 +62,24 @@ def serve_worker_metrics(**_: Any) -> None:
         worker_metrics_serve(
             port=settings.SHOP_WORKER_METRICS_PORT, address=settings.SHOP_WORKER_METRICS_ADDRESS
         )
+
+
+# The service's outbox relay, where it runs in this worker rather than as a process of its own.
+_relay: Any = None
+
+
+@worker_ready.connect(weak=False)
+def start_relay(**_: Any) -> None:
+    """Once the worker consumes (SHOP_RELAY_IN_WORKER): the relay runs as a thread beside it."""
+    global _relay
+    if settings.SHOP_RELAY_IN_WORKER:
+        from shop.messaging.relay import RelayInWorker
+
+        _relay = RelayInWorker()
+        _relay.start()
+
+
+@worker_shutdown.connect(weak=False)
+def stop_relay(**_: Any) -> None:
+    if _relay is not None:
+        _relay.stop()

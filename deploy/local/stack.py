@@ -1,6 +1,7 @@
-"""The shop's processes, started and stopped together: per service a web server (gunicorn), a
-Celery worker and an outbox relay, one beat for orders' periodic tasks, and (when a gateway port
-is given) the Nginx gateway in front of them all.
+"""The shop's processes, started and stopped together: per service a web server (gunicorn) and a
+Celery worker running the service's outbox relay in a thread (or, with SHOP_RELAY_IN_WORKER
+off, the relay as a process of its own), one beat for orders' periodic tasks, and (when a
+gateway port is given) the Nginx gateway in front of them all.
 
 `make run`, the saga tests and the benchmark all use this, so they run the same thing.
 """
@@ -16,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import environ
+
 from deploy.nginx import render
 from shop import SERVICES
 from shop.auth.keys import ensure_dev_key_pair
@@ -29,7 +32,7 @@ READY_TIMEOUT_SECONDS = 60
 STOP_SECONDS = 20
 # Set for every process as the deployments set them (deploy/k8s/base/common.env); what the
 # stack's env sets wins.
-PROCESS_DEFAULTS = {"SHOP_OUTBOX_PUBLISH_ON_COMMIT": "true"}
+PROCESS_DEFAULTS = {"SHOP_OUTBOX_PUBLISH_ON_COMMIT": "true", "SHOP_RELAY_IN_WORKER": "true"}
 # What each kind of process logs once it is ready to work.
 READY_LINES = {"worker": b" ready.", "relay": b"relay started", "beat": b"beat: Starting"}
 
@@ -73,6 +76,10 @@ class StackConfig:
     # Values for the gateway's template beyond the addresses (deploy/nginx/render.py's
     # placeholders, e.g. PLACEMENT_RATE); what is not given keeps the renderer's default.
     gateway_values: dict[str, str] = field(default_factory=dict)
+    # Beat runs inside its service's worker (Celery's --beat: a forked child that shares the
+    # worker's memory) rather than as a process of its own: one machine runs one worker per
+    # service, so there is still exactly one beat. Kubernetes keeps beat a Deployment of its own.
+    beat_in_worker: bool = True
     # Where each service's Celery worker serves its own metrics (127.0.0.1 only); a service not
     # named serves none.
     worker_metrics_ports: dict[str, int] = field(default_factory=dict)
@@ -157,8 +164,11 @@ class Stack:
                 python, "-m", "workers", service, "worker",
                 "--concurrency", str(self.config.worker_concurrency[service]),
             ]  # fmt: skip
-            commands[f"{service}-relay"] = [python, "-m", "workers", service, "relay"]
-        for service in BEAT_SERVICES:
+            if service in BEAT_SERVICES and self.config.beat_in_worker:
+                commands[f"{service}-worker"].append("--beat")
+            if not self.relay_in_worker:
+                commands[f"{service}-relay"] = [python, "-m", "workers", service, "relay"]
+        for service in BEAT_SERVICES if not self.config.beat_in_worker else ():
             commands[f"{service}-beat"] = [python, "-m", "workers", service, "beat"]
         if self.config.gateway_port:
             commands["gateway"] = [
@@ -166,6 +176,13 @@ class Stack:
                 "-p", str(self.nginx_dir), "-g", "daemon off;",
             ]  # fmt: skip
         return commands
+
+    @property
+    def relay_in_worker(self) -> bool:
+        """Whether each service's relay runs in its worker (SHOP_RELAY_IN_WORKER, the local
+        stack's default) or as a process of its own, `<service>-relay`."""
+        value = {**PROCESS_DEFAULTS, **self.config.env}["SHOP_RELAY_IN_WORKER"]
+        return value.strip().lower() in environ.Env.BOOLEAN_TRUE_STRINGS
 
     def prepare_gateway(self) -> None:
         """Collect every service's static files and render the gateway's configuration."""

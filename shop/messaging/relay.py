@@ -5,8 +5,9 @@ import json
 import logging
 import select
 import signal
-import time
+import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any, NamedTuple
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from shop.messaging.models import OutboxMessage
 from shop.messaging.outbox import RELAY_WAKE_CHANNEL
-from shop.messaging.publisher import mark_sent, send_recorded
+from shop.messaging.publisher import mark_sent, publishing_app, send_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,20 @@ def _unsent(batch_size: int, older_than: datetime | None) -> list[_Unsent]:
 
 
 def relay_forever(*, app: Celery) -> None:
-    """Publish until SIGTERM or SIGINT, backing off when the broker or the database is away.
+    """The relay as a process of its own (`python -m workers <service> relay`): publish until
+    SIGTERM or SIGINT."""
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    relay_until(stopped, app=app)
+
+
+def relay_until(stopped: threading.Event, *, app: Celery) -> None:
+    """Publish until `stopped` is set, backing off when the broker or the database is away.
 
     Where the processes publish their own messages after commit (SHOP_OUTBOX_PUBLISH_ON_COMMIT,
     shop.messaging.publisher), the relay is their sweeper: every SHOP_RELAY_SWEEP_SECONDS it
@@ -102,18 +116,10 @@ def relay_forever(*, app: Celery) -> None:
     notification left behind; elsewhere it polls every SHOP_RELAY_POLL_SECONDS. Either way the
     outbox table is what it publishes from.
     """
-    stopping = False
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    wake = RelayWake()
+    wake = RelayWake(stopped)
     failures = 0
     logger.info("relay started, %s", wake.describe())
-    while not stopping:
+    while not stopped.is_set():
         try:
             # Listening before looking, and forgetting the wake-ups this round's SELECT answers
             # anyway: a commit after it wakes the wait below, and earlier ones wake nothing.
@@ -131,9 +137,36 @@ def relay_forever(*, app: Celery) -> None:
             logger.warning("relay could not publish (%r); retrying in %.1fs", error, pause)
             close_old_connections()
             wake.close()
-            time.sleep(pause)
+            stopped.wait(pause)
     wake.close()
+    connection.close()
     logger.info("relay stopped")
+
+
+class RelayInWorker:
+    """The relay as a thread of the service's Celery worker (SHOP_RELAY_IN_WORKER): on one
+    machine, four relay processes of their own cost about 215 MiB (README, Benchmark) for a
+    sweep every two seconds. Several workers of one service may each run one: the relay locks
+    the rows it publishes (SKIP LOCKED), so they never publish a message twice at once."""
+
+    def __init__(self, app_factory: Callable[[], Celery] = publishing_app) -> None:
+        # A publishing app of its own: the worker's connections stay the worker's.
+        self.app_factory = app_factory
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        app = self.app_factory()
+        self.thread = threading.Thread(
+            target=relay_until, args=(self.stopped,), kwargs={"app": app}, name="outbox-relay"
+        )
+        self.thread.daemon = True  # a worker that must go does not wait for a sweep
+        self.thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
 
 
 BATCH_SIZE = 100
@@ -144,7 +177,9 @@ class RelayWake:
     publish their own; else LISTEN on PostgreSQL, a short sleep elsewhere (the embedded SQLite
     of `make run` has no notifications)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stopped: threading.Event | None = None) -> None:
+        # Set when the relay is to stop: it ends the wait at once.
+        self.stopped = stopped or threading.Event()
         self.is_sweeping: bool = settings.SHOP_OUTBOX_PUBLISH_ON_COMMIT
         self.is_listening = connection.vendor == "postgresql" and not self.is_sweeping
         self.listener = None
@@ -182,10 +217,10 @@ class RelayWake:
 
     def wait(self) -> None:
         if self.is_sweeping:
-            time.sleep(settings.SHOP_RELAY_SWEEP_SECONDS)
+            self.stopped.wait(settings.SHOP_RELAY_SWEEP_SECONDS)
             return
         if self.listener is None:
-            time.sleep(settings.SHOP_RELAY_POLL_SECONDS)
+            self.stopped.wait(settings.SHOP_RELAY_POLL_SECONDS)
             return
         readable, _, _ = select.select([self.listener], [], [], settings.SHOP_RELAY_SWEEP_SECONDS)
         if readable:

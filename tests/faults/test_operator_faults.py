@@ -139,26 +139,29 @@ def answering(shop, services) -> set[str]:
 @pytest.fixture
 def orders_relay_publishes_everything(shop):
     """Orders' processes with publishing on commit off, so that its relay publishes every
-    message, woken by each commit (the relay's own case); as the suite runs them afterwards."""
+    message, woken by each commit (the relay's own case), and with the relay as a process of
+    its own, which the test kills; as the suite runs them afterwards."""
 
     def restart_orders() -> None:
         names = ["orders-web", "orders-worker", "orders-relay"]
         for name in names:
             if name in shop.stack.processes:
                 shop.stack.kill(name, signal.SIGTERM)
-        shop.stack.start(names)
+        shop.stack.start([name for name in names if name in shop.stack.commands()])
 
     env = shop.stack.config.env
-    before = env.get("SHOP_OUTBOX_PUBLISH_ON_COMMIT")
-    env["SHOP_OUTBOX_PUBLISH_ON_COMMIT"] = "false"
+    switched = {"SHOP_OUTBOX_PUBLISH_ON_COMMIT": "false", "SHOP_RELAY_IN_WORKER": "false"}
+    before = {name: env.get(name) for name in switched}
+    env.update(switched)
     restart_orders()
     try:
         yield
     finally:
-        if before is None:
-            env.pop("SHOP_OUTBOX_PUBLISH_ON_COMMIT")
-        else:
-            env["SHOP_OUTBOX_PUBLISH_ON_COMMIT"] = before
+        for name, value in before.items():
+            if value is None:
+                env.pop(name)
+            else:
+                env[name] = value
         restart_orders()
 
 

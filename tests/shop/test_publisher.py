@@ -14,7 +14,7 @@ from shop.messaging import publisher
 from shop.messaging.contract import INVENTORY_STOCK_COMMIT, CommitStock
 from shop.messaging.models import OutboxMessage
 from shop.messaging.outbox import outbox_enqueue
-from shop.messaging.relay import RelayWake, relay_pending
+from shop.messaging.relay import RelayInWorker, RelayWake, relay_pending
 from tests.shop.test_messaging import celery_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -137,3 +137,31 @@ def test_the_relay_sweeps_instead_of_listening_when_processes_publish(settings):
     assert before is not None
     assert abs((timezone.now() - before).total_seconds() - 3.0) < 1
     assert "sweeping" in wake.describe()
+
+
+def test_the_relay_in_a_worker_sweeps_up_what_was_missed_and_stops_at_once(settings, test_queue):
+    """SHOP_RELAY_IN_WORKER: the worker's thread publishes what its process did not, and the
+    worker's shutdown stops it without waiting out its sweep interval."""
+    name, queue = test_queue
+    with transaction.atomic():  # recorded by a process that did not publish it
+        (row,) = outbox_enqueue(CommitStock(order_id=uuid.uuid4()))
+    settings.SHOP_OUTBOX_PUBLISH_ON_COMMIT = True
+    settings.SHOP_OUTBOX_SWEEP_AFTER_SECONDS = 0.0
+    settings.SHOP_RELAY_SWEEP_SECONDS = 60.0
+    relay = RelayInWorker(
+        app_factory=lambda: celery_app(
+            broker_url=settings.CELERY_BROKER_URL, routes={INVENTORY_STOCK_COMMIT: {"queue": name}}
+        )
+    )
+    relay.start()
+    try:
+        message = wait_for(lambda: queue.get(no_ack=True))
+        sent_at = wait_for(lambda: OutboxMessage.objects.get(pk=row.pk).sent_at)
+    finally:
+        started_stopping = time.monotonic()
+        relay.stop()
+    assert message is not None
+    assert message.headers["id"] == str(row.pk)
+    assert sent_at is not None
+    assert relay.thread is not None and not relay.thread.is_alive()
+    assert time.monotonic() - started_stopping < 5, "it waited out its 60 s sweep interval"
