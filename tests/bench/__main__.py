@@ -96,9 +96,15 @@ def run(plan: Plan, output_dir: Path) -> dict[str, Any]:
         with running_shop("bench", gateway=True, env=STACK_ENV, broker_proxy=False) as shop:
             config = shop.stack.config
             results["stack"] = (
-                f"gunicorn {config.web_workers} workers x 4 threads per service, Celery prefork "
+                f"gunicorn {config.web_workers} workers x 4 threads per service, Celery threads "
                 + ", ".join(f"{s} {n}" for s, n in config.worker_concurrency.items())
-                + ", one relay per service, orders beat, nginx gateway; PostgreSQL, RabbitMQ"
+                + (
+                    ", each relay a thread of its worker"
+                    if shop.stack.relay_in_worker
+                    else ", one relay process per service"
+                )
+                + (", beat in orders' worker" if config.beat_in_worker else ", orders beat")
+                + ", nginx gateway; PostgreSQL, RabbitMQ"
             )
             accounts = Accounts(shop)
             accounting = ProcessAccounting(

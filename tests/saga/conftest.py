@@ -1,5 +1,6 @@
-"""The real stack for the saga suite: gunicorn, Celery workers, relays and beat for all four
-services, on fresh PostgreSQL databases and a RabbitMQ virtual host of its own."""
+"""The real stack for the saga suite: gunicorn, Celery workers (each running its service's relay,
+orders' with beat) for all four services, on fresh PostgreSQL databases and a RabbitMQ virtual
+host of its own."""
 
 from collections.abc import Iterator
 
