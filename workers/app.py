@@ -4,7 +4,7 @@
 service's queue and loading only that service's tasks (autodiscovered from its INSTALLED_APPS).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
 from celery.signals import (
@@ -20,6 +20,9 @@ from django.db import close_old_connections
 
 from shop.observability.metrics import worker_metrics_serve
 from shop.observability.request_id import bind_task_request_id, unbind_task_request_id
+
+if TYPE_CHECKING:
+    from shop.messaging.relay import RelayInWorker
 
 app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -65,7 +68,7 @@ def serve_worker_metrics(**_: Any) -> None:
 
 
 # The service's outbox relay, where it runs in this worker rather than as a process of its own.
-_relay: Any = None
+_relay: "RelayInWorker | None" = None
 
 
 @worker_ready.connect(weak=False)

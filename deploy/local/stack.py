@@ -1,7 +1,8 @@
 """The shop's processes, started and stopped together: per service a web server (gunicorn) and a
 Celery worker running the service's outbox relay in a thread (or, with SHOP_RELAY_IN_WORKER
-off, the relay as a process of its own), one beat for orders' periodic tasks, and (when a
-gateway port is given) the Nginx gateway in front of them all.
+off, the relay as a process of its own), orders' beat inside orders' worker (or, with
+`beat_in_worker` off, as a process of its own), and (when a gateway port is given) the Nginx
+gateway in front of them all.
 
 `make run`, the saga tests and the benchmark all use this, so they run the same thing.
 """
@@ -168,8 +169,9 @@ class Stack:
                 commands[f"{service}-worker"].append("--beat")
             if not self.relay_in_worker:
                 commands[f"{service}-relay"] = [python, "-m", "workers", service, "relay"]
-        for service in BEAT_SERVICES if not self.config.beat_in_worker else ():
-            commands[f"{service}-beat"] = [python, "-m", "workers", service, "beat"]
+        if not self.config.beat_in_worker:
+            for service in BEAT_SERVICES:
+                commands[f"{service}-beat"] = [python, "-m", "workers", service, "beat"]
         if self.config.gateway_port:
             commands["gateway"] = [
                 render.nginx_binary(), "-c", str(self.nginx_dir / "nginx.conf"),

@@ -147,7 +147,8 @@ def orders_relay_publishes_everything(shop):
         for name in names:
             if name in shop.stack.processes:
                 shop.stack.kill(name, signal.SIGTERM)
-        shop.stack.start([name for name in names if name in shop.stack.commands()])
+        commands = shop.stack.commands()
+        shop.stack.start([name for name in names if name in commands])
 
     env = shop.stack.config.env
     switched = {"SHOP_OUTBOX_PUBLISH_ON_COMMIT": "false", "SHOP_RELAY_IN_WORKER": "false"}
