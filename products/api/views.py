@@ -78,7 +78,9 @@ def catalog_read(
         key = hashlib.sha256(question.encode()).hexdigest()
         cached = caches[CATALOG_CACHE].get(key)
     if cached is not None:
-        content_type, content = cached
+        # The ETag is kept with the bytes: hashing a page again on every hit cost more than
+        # looking it up.
+        content_type, content, etag = cached
         response: HttpResponseBase = HttpResponse(content, content_type=content_type)
     else:
         response = answer()
@@ -89,9 +91,11 @@ def catalog_read(
         response.renderer_context = view.get_renderer_context()
         response.render()
         content = response.content
+        etag = quote_etag(hashlib.md5(content, usedforsecurity=False).hexdigest())
         if is_cached:
-            caches[CATALOG_CACHE].set(key, (response["Content-Type"], content), timeout=seconds)
-    etag = quote_etag(hashlib.md5(content, usedforsecurity=False).hexdigest())
+            caches[CATALOG_CACHE].set(
+                key, (response["Content-Type"], content, etag), timeout=seconds
+            )
     response["ETag"] = etag
     return get_conditional_response(request, etag=etag, response=response)
 

@@ -60,9 +60,18 @@ class JsonFormatter(BaseJsonFormatter):
 
 def configure_logging(config: dict[str, Any]) -> None:
     """Django's LOGGING_CONFIG: `config` as usual, and Python's warnings as log lines too
-    (`py.warnings`), instead of multi-line text on stderr among the JSON."""
+    (`py.warnings`), instead of multi-line text on stderr among the JSON.
+
+    No line shows the caller's file and function, nor the thread's or process's name, so
+    records skip collecting them (the logging HOWTO's "Optimization"): every request and every
+    task logs a line, and the caller's frame walk was a tenth of what a line cost.
+    """
     logging.config.dictConfig(config)
     logging.captureWarnings(True)
+    logging._srcfile = None  # the HOWTO's documented switch
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def _service() -> str | None:

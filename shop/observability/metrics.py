@@ -1,5 +1,8 @@
 """Prometheus registries: the web's default one, served at /metrics, and the worker's own."""
 
+from typing import Any
+
+from django_prometheus import middleware as django_prometheus_middleware
 from prometheus_client import REGISTRY, CollectorRegistry, ProcessCollector, start_http_server
 from prometheus_client.registry import Collector
 
@@ -29,3 +32,26 @@ def collector_register(collector: Collector) -> None:
     if type(collector) not in _registered_kinds:
         REGISTRY.register(collector)
         _registered_kinds.add(type(collector))
+
+
+class PrometheusAfterMiddleware(django_prometheus_middleware.PrometheusAfterMiddleware):  # type: ignore[misc]
+    """django-prometheus's request metrics, with each labelled series looked up once.
+
+    Its middleware asks `metric.labels(...)` for seven series per request, and prometheus_client
+    checks the label names and takes a lock every time; the series for one view, method and
+    status never change, so they are kept here (label values are views, methods, statuses and
+    charsets: a bounded set). `label_metric` is the library's own hook for changing labels.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._series: dict[tuple[object, ...], Any] = {}
+
+    def label_metric(self, metric: Any, request: Any, response: Any = None, **labels: str) -> Any:
+        if not labels:
+            return metric
+        key = (metric, *labels.items())
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = metric.labels(**labels)
+        return series
