@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inventory.models import Reservation, ReservationLine, StockMovement, StockRecord
+from shop.database.inserts import rows_insert
 from shop.messaging.contract import StockLine, StockRejected, StockReserved
 from shop.messaging.outbox import outbox_enqueue
 
@@ -200,9 +201,13 @@ def _reserve_all_or_none(*, reservation: Reservation, quantities: dict[int, int]
                 if moved is None:
                     raise _Shortfall(product_id=product_id, quantity=quantity)
                 levels[product_id] = moved
-            ReservationLine.objects.bulk_create(
-                ReservationLine(reservation=reservation, product_id=product_id, quantity=quantity)
-                for product_id, quantity in sorted(quantities.items())
+            rows_insert(
+                [
+                    ReservationLine(
+                        reservation=reservation, product_id=product_id, quantity=quantity
+                    )
+                    for product_id, quantity in sorted(quantities.items())
+                ]
             )
             _record_movements(
                 order_id=reservation.order_id,
@@ -310,19 +315,21 @@ def _record_movements(
     *, order_id: uuid.UUID, kind: str, levels: dict[int, StockLevels], reason: str
 ) -> None:
     """A ledger row per product of `levels` (by product id): the move and the levels it left."""
-    StockMovement.objects.bulk_create(
-        StockMovement(
-            stock_record_id=moved.stock_record_id,
-            kind=kind,
-            delta_on_hand=moved.delta_on_hand,
-            delta_reserved=moved.delta_reserved,
-            on_hand_after=moved.on_hand,
-            reserved_after=moved.reserved,
-            reason=reason[:200],
-            order_id=order_id,
-            actor=SAGA_ACTOR,
-        )
-        for _, moved in sorted(levels.items())
+    rows_insert(
+        [
+            StockMovement(
+                stock_record_id=moved.stock_record_id,
+                kind=kind,
+                delta_on_hand=moved.delta_on_hand,
+                delta_reserved=moved.delta_reserved,
+                on_hand_after=moved.on_hand,
+                reserved_after=moved.reserved,
+                reason=reason[:200],
+                order_id=order_id,
+                actor=SAGA_ACTOR,
+            )
+            for _, moved in sorted(levels.items())
+        ]
     )
 
 

@@ -24,6 +24,7 @@ from orders.models import (
 )
 from orders.selectors import order_get, order_open_holdings, order_pending_count
 from shop.auth.tokens import Principal
+from shop.database.inserts import rows_insert
 from shop.errors import Conflict, InvalidInput, Overloaded
 from shop.messaging.contract import BIGINT_MAX, MAX_ORDER_LINES, ReserveStock, StockLine
 from shop.messaging.outbox import outbox_enqueue
@@ -245,7 +246,7 @@ def _order_create(
     total = sum((line.line_total for line in lines), Decimal("0.00"))
     if total > MAX_AMOUNT:
         raise InvalidInput({"items": [f"An order's total may be at most {MAX_AMOUNT}."]})
-    order = Order.objects.create(
+    order = Order(
         user_id=principal.user_id,
         username=principal.username,
         status=OrderStatus.PENDING,
@@ -253,12 +254,12 @@ def _order_create(
         total=total,
         shipping_address=shipping_address,
     )
+    rows_insert([order])
     for line in lines:
         line.order = order
-    OrderLine.objects.bulk_create(lines)
-    placed = OrderStatusChange.objects.create(
-        order=order, status=OrderStatus.PENDING, reason="placed"
-    )
+    rows_insert(lines)
+    placed = OrderStatusChange(order=order, status=OrderStatus.PENDING, reason="placed")
+    rows_insert([placed])
     outbox_enqueue(
         ReserveStock(
             order_id=order.id,

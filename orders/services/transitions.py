@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Order, OrderStatusChange
+from shop.database.inserts import rows_insert
 from shop.messaging.contract import SendNotification
 
 REASON_MAX_LENGTH = OrderStatusChange._meta.get_field("reason").max_length
@@ -42,8 +43,12 @@ def order_transition(
         orders = orders.filter(condition)
     moved = orders.update(status=to_status, updated_at=now, **changes)
     if moved:
-        OrderStatusChange.objects.create(
-            order_id=order_id, status=to_status, reason=reason[:REASON_MAX_LENGTH], at=now
+        rows_insert(
+            [
+                OrderStatusChange(
+                    order_id=order_id, status=to_status, reason=reason[:REASON_MAX_LENGTH], at=now
+                )
+            ]
         )
     return bool(moved)
 
