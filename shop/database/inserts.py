@@ -11,6 +11,7 @@ and newer return the generated ids, as for `bulk_create`).
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection
 from django.db.models import AutoField, Field, Model
@@ -50,7 +51,10 @@ def rows_insert(objs: Sequence[Model]) -> None:
 
 @lru_cache(maxsize=256)
 def _statement(
-    model: type[Model], fields: tuple[Field, ...], count: int, generated: Field | None
+    model: type[Model],
+    fields: tuple["Field[Any, Any]", ...],
+    count: int,
+    generated: "Field[Any, Any] | None",
 ) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
