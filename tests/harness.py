@@ -501,6 +501,20 @@ class Shop:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def wait_reservation_blocked(self, *, timeout: float = 10.0) -> None:
+        """Wait until a reservation is mid-task, its stock UPDATE waiting for a row lock that
+        the test holds. (The consumer's row of a first delivery commits with the reservation,
+        so it cannot tell that the task started.)"""
+        wait_for(
+            lambda: self.query(
+                "inventory",
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE %%inventory_stockrecord%%'",
+            ),
+            timeout=timeout,
+            what="the reservation to start and wait for the held stock row",
+        )
+
     def movements(self, product_id: int) -> list[dict]:
         response = self.api.call(
             "GET",

@@ -43,6 +43,8 @@ def consumer(task_name: str) -> Callable[[Callable[[Any], None]], Task]:
                     payload=payload,
                     message_class=message_class,
                     handler=handler,
+                    first_delivery=is_first_delivery(self.request),
+                    redelivered=is_redelivered(self.request),
                 )
                 outcome = "dead" if status == InboxMessage.Status.DEAD else "processed"
             except RetryLater as retry:
@@ -77,6 +79,20 @@ class RetryLater(Exception):
         self.countdown_seconds = countdown_seconds
 
 
+def is_redelivered(request: Any) -> bool:
+    """Whether the broker delivered this message before (to a worker that died or lost its
+    connection before acknowledging it). RabbitMQ flags every redelivery; the embedded broker
+    redelivers nothing."""
+    delivery_info = getattr(request, "delivery_info", None) or {}
+    return bool(delivery_info.get("redelivered"))
+
+
+def is_first_delivery(request: Any) -> bool:
+    """Whether this message reaches a consumer for the first time: not redelivered, and not a
+    retry (Celery sends a retry as a message of its own, under the same id)."""
+    return not is_redelivered(request) and not getattr(request, "retries", 0)
+
+
 def consume(
     *,
     message_id: str,
@@ -84,13 +100,34 @@ def consume(
     payload: dict[str, Any],
     message_class: type[Message],
     handler: Callable[[Any], None],
+    first_delivery: bool = False,
+    redelivered: bool = False,
 ) -> InboxMessage.Status:
     """Run `handler` once per message id, whatever the number of deliveries.
 
     Returns what became of the message; raises `RetryLater` when it should come back.
+
+    A message the broker delivers for the first time (`first_delivery`, nearly every one) is
+    recorded as processed in the handler's own transaction: one INSERT and one commit. Every
+    other delivery, and a first one whose id is recorded already (a duplicate, a replay), is
+    counted in a commit of its own before the handler runs, so that a message that keeps killing
+    its worker ends dead. A first delivery that died left no count: the broker's flag on its
+    redelivery (`redelivered`) says that it happened, and it is counted then.
     """
+    if first_delivery:
+        outcome = _consume_first_delivery(
+            message_id=message_id,
+            task_name=task_name,
+            payload=payload,
+            message_class=message_class,
+            handler=handler,
+        )
+        if outcome is not None:
+            return outcome
     try:
-        deliveries, status = _record_delivery(message_id, task_name, payload)
+        deliveries, status = _record_delivery(
+            message_id, task_name, payload, uncounted=1 if redelivered else 0
+        )
     except INFRASTRUCTURE_ERRORS as error:
         # Nothing recorded, nothing done: wait for the database, however long it takes.
         raise RetryLater(error, backoff_seconds(attempt=1, cap=60)) from error
@@ -116,16 +153,58 @@ def consume(
             handler(message)
     except INFRASTRUCTURE_ERRORS as error:
         raise RetryLater(error, backoff_seconds(attempt=deliveries, cap=60)) from error
-    except ContractError as error:
+    except Exception as error:
+        return _handler_failed(message_id, task_name, error, deliveries=deliveries)
+    return InboxMessage.Status.PROCESSED
+
+
+def _consume_first_delivery(
+    *,
+    message_id: str,
+    task_name: str,
+    payload: dict[str, Any],
+    message_class: type[Message],
+    handler: Callable[[Any], None],
+) -> InboxMessage.Status | None:
+    """The first delivery's run: the inbox row is inserted as processed in the handler's
+    transaction. None when the id is recorded already (the counted path decides) or the payload
+    is malformed (the counted path gives it up, with a row to say why)."""
+    try:
+        message = message_class.from_payload(payload)
+    except ContractError:
+        return None
+    try:
+        with transaction.atomic():
+            # A concurrent delivery of the same id waits here on the primary key until this
+            # commits, then finds the row and takes the counted path, which skips it.
+            if not _insert_processed(message_id, task_name, payload):
+                return None
+            handler(message)
+    except INFRASTRUCTURE_ERRORS as error:
+        # Nothing recorded, nothing done: wait for the database, however long it takes.
+        raise RetryLater(error, backoff_seconds(attempt=1, cap=60)) from error
+    except Exception as error:
+        # Rolled back with the handler's effects: the delivery is recorded now, with its error.
+        try:
+            deliveries, _ = _record_delivery(message_id, task_name, payload, uncounted=0)
+        except INFRASTRUCTURE_ERRORS as database_error:
+            raise RetryLater(database_error, backoff_seconds(attempt=1, cap=60)) from error
+        return _handler_failed(message_id, task_name, error, deliveries=deliveries)
+    return InboxMessage.Status.PROCESSED
+
+
+def _handler_failed(
+    message_id: str, task_name: str, error: Exception, *, deliveries: int
+) -> InboxMessage.Status:
+    """What becomes of a message whose handler raised: dead, or `RetryLater`."""
+    if isinstance(error, ContractError):
         # The handler found the message meaningless (an unknown kind, say): no retry mends it.
         return _give_up(message_id, f"refused by its handler: {error}")
-    except Exception as error:
-        logger.exception("%s %s failed on delivery %s", task_name, message_id, deliveries)
-        _record_error(message_id, error)
-        if deliveries >= settings.SHOP_MESSAGE_MAX_DELIVERIES:
-            return _give_up(message_id, f"failed {deliveries} times; last error: {error!r}")
-        raise RetryLater(error, backoff_seconds(attempt=deliveries)) from error
-    return InboxMessage.Status.PROCESSED
+    logger.error("%s %s failed on delivery %s", task_name, message_id, deliveries, exc_info=error)
+    _record_error(message_id, error)
+    if deliveries >= settings.SHOP_MESSAGE_MAX_DELIVERIES:
+        return _give_up(message_id, f"failed {deliveries} times; last error: {error!r}")
+    raise RetryLater(error, backoff_seconds(attempt=deliveries)) from error
 
 
 def backoff_seconds(*, attempt: int, cap: float | None = None) -> float:
@@ -137,19 +216,21 @@ def backoff_seconds(*, attempt: int, cap: float | None = None) -> float:
 
 
 def _record_delivery(
-    message_id: str, task_name: str, payload: dict[str, Any]
+    message_id: str, task_name: str, payload: dict[str, Any], *, uncounted: int
 ) -> tuple[int, InboxMessage.Status]:
     """Count this delivery in its own committed statement, before the handler can crash.
 
-    One upsert, whatever the number of deliveries: the first inserts the row, every later one
-    adds one to its count, and both read back the count and status they left.
+    One upsert, whatever the number of deliveries: the first recorded inserts the row, every
+    later one adds one to its count, and both read back the count and status they left. A
+    redelivery inserting the row counts the `uncounted` first delivery too: that one ran
+    without a count of its own (`_consume_first_delivery`) and died before its commit.
     """
     table = connection.ops.quote_name(InboxMessage._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
             "(message_id, task_name, payload, status, deliveries, last_error, received_at) "
-            "VALUES (%s, %s, %s, %s, 1, '', %s) "
+            "VALUES (%s, %s, %s, %s, %s, '', %s) "
             f"ON CONFLICT (message_id) DO UPDATE SET deliveries = {table}.deliveries + 1 "
             "RETURNING deliveries, status",
             [
@@ -157,11 +238,36 @@ def _record_delivery(
                 task_name,
                 json.dumps(payload),
                 InboxMessage.Status.RECEIVED,
+                1 + uncounted,
                 connection.ops.adapt_datetimefield_value(timezone.now()),
             ],
         )
         deliveries, status = cursor.fetchone()
     return deliveries, InboxMessage.Status(status)
+
+
+def _insert_processed(message_id: str, task_name: str, payload: dict[str, Any]) -> bool:
+    """Record a first delivery as processed, in the caller's transaction; whether this call
+    inserted the row (False: the id is recorded already)."""
+    table = connection.ops.quote_name(InboxMessage._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
+            "(message_id, task_name, payload, status, deliveries, last_error, received_at, "
+            "finished_at) VALUES (%s, %s, %s, %s, 1, '', %s, %s) "
+            "ON CONFLICT (message_id) DO NOTHING",
+            [
+                _uuid_value(message_id),
+                task_name,
+                json.dumps(payload),
+                InboxMessage.Status.PROCESSED,
+                now,
+                now,
+            ],
+        )
+        inserted: int = cursor.rowcount
+        return inserted == 1
 
 
 def _claim(message_id: str) -> bool:

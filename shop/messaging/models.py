@@ -45,9 +45,12 @@ class InboxMessage(models.Model):
     """A message this service received, by its id: the record that makes consumers idempotent.
 
     `processed` is written in the same transaction as the handler's effect, so a redelivery of a
-    processed message changes nothing. `deliveries` is committed before the handler runs, so a
+    processed message changes nothing. A message's first delivery inserts its row that way,
+    already `processed`; every later delivery (a redelivery, a retry, a duplicate) is counted in
+    `deliveries` before the handler runs, the first one included when it died uncounted, so a
     message that keeps failing, or keeps killing its worker, ends `dead` after a bounded number
-    of deliveries instead of looping; staff can replay it from the admin.
+    of deliveries instead of looping; staff can replay it from the admin. A message being
+    handled for the first time has no row until it is done.
     """
 
     class Status(models.TextChoices):

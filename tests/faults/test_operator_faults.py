@@ -369,25 +369,12 @@ def stock_row_held(shop, product_id: int):
         blocker.close()
 
 
-def reservation_started(shop, order_id: str):
-    return wait_for(
-        lambda: shop.query(
-            "inventory",
-            "SELECT deliveries FROM messaging_inboxmessage"
-            " WHERE task_name = 'inventory.stock_reserve' AND payload->>'order_id' = %s",
-            (order_id,),
-        ),
-        timeout=10,
-        what="the reservation to start",
-    )
-
-
 def test_warm_shutdown_during_a_long_task_finishes_or_redelivers_it(shop, customer):
     product_id = shop.new_product(stock=5)
     worker = shop.stack.processes["inventory-worker"]
     with stock_row_held(shop, product_id):
         order = shop.place(customer, [{"product_id": product_id, "quantity": 2}])
-        reservation_started(shop, order["id"])
+        shop.wait_reservation_blocked()
         # SIGTERM to the worker's main process only, as Kubernetes sends it to PID 1.
         os.kill(worker.pid, signal.SIGTERM)
         time.sleep(1)
@@ -410,7 +397,7 @@ def test_pool_child_killed_mid_task_redelivers_once(shop, customer):
     assert children, "the inventory worker runs no pool children: not the prefork pool"
     with stock_row_held(shop, product_id):
         order = shop.place(customer, [{"product_id": product_id, "quantity": 2}])
-        reservation_started(shop, order["id"])
+        shop.wait_reservation_blocked()
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)

@@ -95,16 +95,7 @@ def test_worker_killed_mid_reservation_takes_effect_once_after_redelivery(shop, 
         )
     try:
         order = shop.place(customer, [{"product_id": product_id, "quantity": 2}])
-        wait_for(
-            lambda: shop.query(
-                "inventory",
-                "SELECT deliveries FROM messaging_inboxmessage"
-                " WHERE task_name = 'inventory.stock_reserve' AND payload->>'order_id' = %s",
-                (order["id"],),
-            ),
-            timeout=10,
-            what="the reservation to start",
-        )
+        shop.wait_reservation_blocked()
         shop.stack.kill("inventory-worker")
     finally:
         blocker.rollback()

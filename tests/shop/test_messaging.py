@@ -1,17 +1,19 @@
 """The outbox relay against the real RabbitMQ, and the idempotent consumer against the database."""
 
 import time
+import types
 import uuid
 
 import pytest
 from celery import Celery
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from kombu import Connection, Queue
 
-from shop.messaging.consumer import RetryLater, consume
+from shop.messaging.consumer import RetryLater, consume, is_first_delivery
 from shop.messaging.contract import INVENTORY_STOCK_COMMIT, CommitStock, ReleaseStock, StockRejected
 from shop.messaging.models import InboxMessage, OutboxMessage
 from shop.messaging.outbox import outbox_enqueue
@@ -273,3 +275,130 @@ def test_replayed_dead_message_keeps_its_id_and_runs_exactly_once_more(settings,
     assert emails_sent == [message_id]
     inbox = InboxMessage.objects.get(message_id=message_id)
     assert (inbox.status, inbox.deliveries) == (InboxMessage.Status.PROCESSED, 2)
+
+
+def deliver_first(message_id, payload, handler, message_class=CommitStock):
+    """A delivery the broker makes for the first time (not redelivered, no retry)."""
+    return consume(
+        message_id=message_id,
+        task_name=INVENTORY_STOCK_COMMIT,
+        payload=payload,
+        message_class=message_class,
+        handler=handler,
+        first_delivery=True,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_delivery_is_recorded_processed_with_its_effect_in_one_statement():
+    effects = []
+    message_id = str(uuid.uuid4())
+
+    with CaptureQueriesContext(connection) as statements:
+        status = deliver_first(message_id, {"order_id": str(ORDER_1)}, effects.append)
+
+    # The INSERT of the processed row, in the handler's transaction, and nothing else.
+    sent = [query["sql"].split(" (")[0] for query in statements.captured_queries]
+    assert sent == ["BEGIN", 'INSERT INTO "messaging_inboxmessage"', "COMMIT"]
+
+    inbox = InboxMessage.objects.get()
+    assert status == InboxMessage.Status.PROCESSED
+    assert effects == [CommitStock(order_id=ORDER_1)]
+    assert (inbox.status, inbox.deliveries) == ("processed", 1)
+    assert inbox.finished_at is not None
+
+
+def test_a_second_copy_delivered_first_is_counted_and_skipped():
+    effects = []
+    message_id = str(uuid.uuid4())
+
+    first = deliver_first(message_id, {"order_id": str(ORDER_1)}, effects.append)
+    copy = deliver_first(message_id, {"order_id": str(ORDER_1)}, effects.append)
+
+    assert (first, copy) == (InboxMessage.Status.PROCESSED, InboxMessage.Status.PROCESSED)
+    assert effects == [CommitStock(order_id=ORDER_1)]
+    assert InboxMessage.objects.get().deliveries == 2
+
+
+def test_a_failing_first_delivery_rolls_back_and_is_counted_with_its_error(settings):
+    settings.SHOP_MESSAGE_MAX_DELIVERIES = 2
+    message_id = str(uuid.uuid4())
+
+    def failing(message):
+        OutboxMessage.objects.create(task_name="x.y", payload={})  # must be rolled back
+        raise ValueError("boom")
+
+    with pytest.raises(RetryLater):
+        deliver_first(message_id, {"order_id": str(ORDER_1)}, failing)
+    inbox = InboxMessage.objects.get()
+    assert (inbox.status, inbox.deliveries) == ("received", 1)
+    assert "boom" in inbox.last_error
+    assert not OutboxMessage.objects.exists()
+
+    # The retry comes back as a retry, counted: the bound holds as before.
+    assert deliver(message_id, {"order_id": str(ORDER_1)}, failing) == InboxMessage.Status.DEAD
+    assert InboxMessage.objects.get().deliveries == 2
+
+
+def redeliver(message_id, payload, handler, message_class=CommitStock):
+    """A delivery the broker flags as a redelivery."""
+    return consume(
+        message_id=message_id,
+        task_name=INVENTORY_STOCK_COMMIT,
+        payload=payload,
+        message_class=message_class,
+        handler=handler,
+        redelivered=True,
+    )
+
+
+def test_a_redelivery_after_a_first_delivery_that_died_counts_both(settings):
+    settings.SHOP_MESSAGE_MAX_DELIVERIES = 3
+    message_id = str(uuid.uuid4())
+    effects = []
+
+    def dies(message):
+        raise SystemExit(1)  # what a killed worker's delivery leaves: no commit, no answer
+
+    # The first delivery ran uncounted and died before its commit: no row.
+    with pytest.raises(SystemExit):
+        deliver_first(message_id, {"order_id": str(ORDER_1)}, dies)
+    assert not InboxMessage.objects.exists()
+    # Each redelivery dies too, counted, the first one with the delivery before it.
+    for deliveries in (2, 3):
+        with pytest.raises(SystemExit):
+            redeliver(message_id, {"order_id": str(ORDER_1)}, dies)
+        assert InboxMessage.objects.get().deliveries == deliveries
+
+    status = redeliver(message_id, {"order_id": str(ORDER_1)}, effects.append)
+
+    assert status == InboxMessage.Status.DEAD
+    assert effects == []
+    assert "delivered 3 times without finishing" in InboxMessage.objects.get().last_error
+
+
+def test_a_malformed_first_delivery_is_dead_at_once_with_its_reason():
+    message_id = str(uuid.uuid4())
+
+    status = deliver_first(message_id, {"order": str(ORDER_1)}, lambda message: None)
+
+    assert status == InboxMessage.Status.DEAD
+    assert "missing required field `order_id`" in InboxMessage.objects.get().last_error
+
+
+@pytest.mark.parametrize(
+    ("delivery_info", "retries", "first"),
+    [
+        ({"redelivered": False}, 0, True),
+        ({}, 0, True),
+        (None, 0, True),
+        ({"redelivered": True}, 0, False),
+        ({"redelivered": False}, 1, False),
+    ],
+)
+def test_only_a_message_never_delivered_before_counts_as_a_first_delivery(
+    delivery_info, retries, first
+):
+    request = types.SimpleNamespace(delivery_info=delivery_info, retries=retries)
+
+    assert is_first_delivery(request) is first
