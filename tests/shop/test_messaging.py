@@ -27,14 +27,27 @@ ORDER_DEAD = uuid.UUID("00000000-0000-4000-8000-00000000dead")
 pytestmark = pytest.mark.django_db
 
 
-def deliver(message_id, payload, handler, message_class=CommitStock):
+def deliver(message_id, payload, handler, message_class=CommitStock, **how):
+    """A delivery of a message; `how` says what the broker said of it (`first_delivery`,
+    `redelivered`), and without it, nothing (the counted path)."""
     return consume(
         message_id=message_id,
         task_name=INVENTORY_STOCK_COMMIT,
         payload=payload,
         message_class=message_class,
         handler=handler,
+        **how,
     )
+
+
+def deliver_first(message_id, payload, handler):
+    """A delivery the broker makes for the first time (not redelivered, no retry)."""
+    return deliver(message_id, payload, handler, first_delivery=True)
+
+
+def redeliver(message_id, payload, handler):
+    """A delivery the broker flags as a redelivery."""
+    return deliver(message_id, payload, handler, redelivered=True)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -277,18 +290,6 @@ def test_replayed_dead_message_keeps_its_id_and_runs_exactly_once_more(settings,
     assert (inbox.status, inbox.deliveries) == (InboxMessage.Status.PROCESSED, 2)
 
 
-def deliver_first(message_id, payload, handler, message_class=CommitStock):
-    """A delivery the broker makes for the first time (not redelivered, no retry)."""
-    return consume(
-        message_id=message_id,
-        task_name=INVENTORY_STOCK_COMMIT,
-        payload=payload,
-        message_class=message_class,
-        handler=handler,
-        first_delivery=True,
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_first_delivery_is_recorded_processed_with_its_effect_in_one_statement():
     effects = []
@@ -338,18 +339,6 @@ def test_a_failing_first_delivery_rolls_back_and_is_counted_with_its_error(setti
     # The retry comes back as a retry, counted: the bound holds as before.
     assert deliver(message_id, {"order_id": str(ORDER_1)}, failing) == InboxMessage.Status.DEAD
     assert InboxMessage.objects.get().deliveries == 2
-
-
-def redeliver(message_id, payload, handler, message_class=CommitStock):
-    """A delivery the broker flags as a redelivery."""
-    return consume(
-        message_id=message_id,
-        task_name=INVENTORY_STOCK_COMMIT,
-        payload=payload,
-        message_class=message_class,
-        handler=handler,
-        redelivered=True,
-    )
 
 
 def test_a_redelivery_after_a_first_delivery_that_died_counts_both(settings):
