@@ -20,13 +20,20 @@ CSRF_COOKIE_NAME = "products_csrftoken"
 SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Shop products API"}
 
 # How long a signed-in customer's catalog read (a product list page, a product) is answered from
-# the process's own cache (products.api.views.catalog_read); 0 turns it off. API.md lets a
+# the process's own cache (products.api.catalog_cache); 0 turns it off. API.md lets a
 # product change take 2 s to show: an entry rendered just before a change is answered for at most
 # this long, so a change shows within 1.5 s plus one request's time. Each process renders each
 # page once per lifetime, so a longer one renders less often (1.0 s left half a second of the
 # promise unused). A constant, not an environment variable: it is part of that promise, not a
 # deployment's choice.
 PRODUCTS_CATALOG_CACHE_SECONDS = 1.5
+# Those answers come from the cache before the rest of the request path, but after the request
+# has its id, its log line and its metrics, and a NUL in its URL was refused.
+MIDDLEWARE = [
+    *MIDDLEWARE[: MIDDLEWARE.index("shop.api.errors.RefuseNulMiddleware") + 1],
+    "products.api.catalog_cache.CatalogCacheMiddleware",
+    *MIDDLEWARE[MIDDLEWARE.index("shop.api.errors.RefuseNulMiddleware") + 1 :],
+]
 CACHES = {
     # Django's own default, as every other service has it (DRF's throttles count in it).
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -3,10 +3,7 @@
 import hashlib
 from collections.abc import Callable
 
-from django.conf import settings
-from django.core.cache import caches
 from django.db.models import QuerySet
-from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import quote_etag
@@ -18,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from products import selectors, services
+from products.api.catalog_cache import keep_for_customers
 from products.api.filters import (
     MAX_SEARCH_TERMS,
     BoundedSearchFilter,
@@ -39,27 +37,14 @@ from products.models import Category, Product
 from shop.api.forms import UPDATE_METHODS, InputSerializerForms
 from shop.api.permissions import IsStaffOrReadOnly
 
-# The cache (products/settings.py) of signed-in customers' catalog reads: see `catalog_read`.
-CATALOG_CACHE = "catalog"
-
 
 def catalog_read(
     view: GenericAPIView, request: Request, answer: Callable[[], Response]
 ) -> HttpResponseBase:
-    """The JSON answer to a catalog read, with an ETag: `answer()` rendered, or for a signed-in
-    customer what it rendered for the same question less than PRODUCTS_CATALOG_CACHE_SECONDS
-    ago in this process; 304 when the client's If-None-Match names that ETag.
-
-    The cache is for signed-in customers only: they all see the same catalog (active products
-    only), so a page rendered for one serves them all, and the gateway cannot cache these
-    requests (they carry a token). Staff see inactive products too and get a fresh answer every
-    time; so do anonymous clients, whom the gateway's own cache serves: the two caches never
-    add up beyond API.md's 2 seconds for a change to show. The key holds everything the bytes
-    depend on: the staff bit (always "not staff" here, kept so that a later change cannot mix
-    the two), the media type DRF chose (`indent=` changes the bytes) and the absolute URL (the
-    list's next/previous links are absolute). Only 200s are kept: an error is raised out of
-    `answer()` before anything is stored. Each process has its own cache (LocMem), so nothing is
-    shared or invalidated between processes: the short lifetime is the whole freshness rule.
+    """The JSON answer to a catalog read, rendered, with an ETag; 304 when the client's
+    If-None-Match names that ETag. A signed-in customer's answer may be kept for the next
+    customers (products.api.catalog_cache): every customer sees the same catalog (active
+    products only). Staff see inactive products too, so theirs never is.
 
     The ETag is a hash of the bytes, not of `version` or `updated_at`: those do not change when
     deleting a category clears its products' `category`, and a list page also changes when
@@ -67,36 +52,18 @@ def catalog_read(
     """
     if not isinstance(request.accepted_renderer, JSONRenderer):
         return answer()
-    user = request.user
-    seconds = settings.PRODUCTS_CATALOG_CACHE_SECONDS
-    is_cached = seconds > 0 and user.is_authenticated and not user.is_staff
-    key = ""
-    cached = None
-    if is_cached:
-        question = f"staff={user.is_staff} {request.accepted_media_type} "
-        question += request.build_absolute_uri()
-        key = hashlib.sha256(question.encode()).hexdigest()
-        cached = caches[CATALOG_CACHE].get(key)
-    if cached is not None:
-        # The ETag is kept with the bytes: hashing a page again on every hit cost more than
-        # looking it up.
-        content_type, content, etag = cached
-        response: HttpResponseBase = HttpResponse(content, content_type=content_type)
-    else:
-        response = answer()
-        # Rendered here rather than after the view returns, for the bytes; DRF renders exactly
-        # so (and does not render a response twice).
-        response.accepted_renderer = request.accepted_renderer
-        response.accepted_media_type = request.accepted_media_type
-        response.renderer_context = view.get_renderer_context()
-        response.render()
-        content = response.content
-        etag = quote_etag(hashlib.md5(content, usedforsecurity=False).hexdigest())
-        if is_cached:
-            caches[CATALOG_CACHE].set(
-                key, (response["Content-Type"], content, etag), timeout=seconds
-            )
+    response = answer()
+    # Rendered here rather than after the view returns, for the bytes; DRF renders exactly so
+    # (and does not render a response twice).
+    response.accepted_renderer = request.accepted_renderer
+    response.accepted_media_type = request.accepted_media_type
+    response.renderer_context = view.get_renderer_context()
+    response.render()
+    etag = quote_etag(hashlib.md5(response.content, usedforsecurity=False).hexdigest())
     response["ETag"] = etag
+    user = request.user
+    if user.is_authenticated and not user.is_staff:
+        keep_for_customers(response)
     return get_conditional_response(request, etag=etag, response=response)
 
 

@@ -8,7 +8,7 @@ from django.core.cache import caches
 from django.test import Client
 from rest_framework.test import APIClient
 
-from products.api.views import CATALOG_CACHE
+from products.api.catalog_cache import CATALOG_CACHE
 
 CALLERS = ["anonymous", "customer", "other_customer", "staff"]
 
@@ -46,7 +46,7 @@ def admin_client(db, client) -> Client:
 
 @pytest.fixture(autouse=True)
 def _clear_catalog_cache():
-    # Customers' catalog reads are kept for a second (products.api.views.catalog_read): one
+    # Customers' catalog reads are kept for a second (products.api.catalog_cache): one
     # test's answers must not be another's.
     caches[CATALOG_CACHE].clear()
     yield

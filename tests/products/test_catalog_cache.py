@@ -1,19 +1,22 @@
 """Signed-in customers' catalog reads are answered from a one-second cache
-(products.api.views.catalog_read); staff and anonymous clients always get a fresh answer, and
-nothing staff may see ever reaches anyone else from the cache.
+(products.api.catalog_cache) before the rest of the request path; staff and anonymous clients
+always get a fresh answer, and nothing staff may see ever reaches anyone else from the cache.
 
 A product is changed behind the API's back (a queryset update) so that only the cache, not the
 write, decides what a read answers.
 """
 
+import logging
 import time
 
 import pytest
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from products.api.serializers import ProductOutputSerializer
 from products.models import Product
 from tests.products.factories import ProductFactory
+from tests.tokens import access_token
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +179,49 @@ def test_list_and_detail_render_exactly_what_the_output_serializer_renders(anony
     expected = dict(ProductOutputSerializer(Product.objects.get(pk=product.pk)).data)
     assert shown == expected
     assert listed == [expected]
+
+
+def test_a_kept_answer_reaches_neither_the_view_nor_the_database(
+    customer_client, other_customer, django_assert_num_queries
+):
+    product = ProductFactory()
+    for path in (detail(product), LIST):
+        fresh = customer_client.get(path)
+
+        with django_assert_num_queries(0):
+            kept = other_customer.client().get(path)
+
+        assert kept.status_code == 200
+        assert kept.content == fresh.content
+        assert kept["ETag"] == fresh["ETag"]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer not-a-token",
+        f"Bearer {access_token(user_id=7, username='late', exp=int(time.time()) - 10)}",
+        "Bearer",
+    ],
+)
+def test_a_bad_token_is_refused_even_for_a_kept_answer(customer_client, authorization):
+    ProductFactory()
+    assert customer_client.get(LIST).status_code == 200
+
+    response = APIClient().get(LIST, HTTP_AUTHORIZATION=authorization)
+
+    assert response.status_code == 401
+    assert "results" not in response.json()
+
+
+def test_a_kept_answer_is_logged_under_its_request_id(customer_client, caplog):
+    ProductFactory()
+    customer_client.get(LIST)
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="shop.requests"):
+        response = customer_client.get(LIST, HTTP_X_REQUEST_ID="kept-answer-1")
+
+    assert response["X-Request-ID"] == "kept-answer-1"
+    lines = [record for record in caplog.records if record.name == "shop.requests"]
+    assert [(line.request_id, line.status) for line in lines] == [("kept-answer-1", 200)]
