@@ -33,6 +33,8 @@ def rows_insert(objs: Sequence[Model]) -> None:
     if opts.parents:
         raise TypeError(f"{model.__name__} inherits from another model; use bulk_create")
     generated = opts.pk if isinstance(opts.pk, AutoField) and objs[0].pk is None else None
+    if generated is not None and any(obj.pk is not None for obj in objs):
+        raise TypeError("rows_insert inserts instances all with a primary key or all without")
     fields = [field for field in opts.concrete_fields if field is not generated]
     values = [
         field.get_db_prep_save(field.pre_save(obj, add=True), connection)

@@ -74,6 +74,12 @@ def test_instances_of_two_models_are_refused_and_nothing_is_inserted():
     assert not Product.objects.exists()
 
 
+def test_instances_with_and_without_a_primary_key_are_refused():
+    with pytest.raises(TypeError):
+        rows_insert([product("A-1"), Product(pk=99, sku="B-1", name="B", slug="b", price=1)])
+    assert not Product.objects.exists()
+
+
 def test_nothing_to_insert_sends_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         rows_insert([])
