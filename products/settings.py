@@ -29,10 +29,11 @@ SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Shop products API"}
 PRODUCTS_CATALOG_CACHE_SECONDS = 1.5
 # Those answers come from the cache before the rest of the request path, but after the request
 # has its id, its log line and its metrics, and a NUL in its URL was refused.
+_AFTER_NUL_CHECK = MIDDLEWARE.index("shop.api.errors.RefuseNulMiddleware") + 1
 MIDDLEWARE = [
-    *MIDDLEWARE[: MIDDLEWARE.index("shop.api.errors.RefuseNulMiddleware") + 1],
+    *MIDDLEWARE[:_AFTER_NUL_CHECK],
     "products.api.catalog_cache.CatalogCacheMiddleware",
-    *MIDDLEWARE[MIDDLEWARE.index("shop.api.errors.RefuseNulMiddleware") + 1 :],
+    *MIDDLEWARE[_AFTER_NUL_CHECK:],
 ]
 CACHES = {
     # Django's own default, as every other service has it (DRF's throttles count in it).

@@ -1,13 +1,11 @@
 """Recording messages to send: the only way a service publishes to another."""
 
-import json
 import uuid
-from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
+from shop.database.inserts import rows_insert
 from shop.messaging.contract import Message
 from shop.messaging.models import OutboxMessage
 from shop.messaging.publisher import publish_on_commit
@@ -32,47 +30,15 @@ def outbox_enqueue(message: Message) -> list[OutboxMessage]:
         raise RuntimeError("outbox_enqueue must run inside the transaction of the change")
     payload = message.to_payload()
     headers = message_headers()
-    now = timezone.now()
     rows = [
         OutboxMessage(id=uuid.uuid4(), task_name=task_name, payload=payload, headers=headers)
         for task_name in message.task_names
     ]
-    _insert(rows, created_at=now)
+    # Every hop of the saga records a message: bulk_create's query builder cost three times
+    # what this INSERT does (rows_insert).
+    rows_insert(rows)
     publish_on_commit(rows)
     return rows
-
-
-# The outbox's INSERT is written in SQL: every hop of the saga records a message, and
-# bulk_create spent three times longer building the statement (about 150 µs of CPU for one
-# row) than this takes. Valid on PostgreSQL and the embedded SQLite; both take JSON as text.
-_TABLE = OutboxMessage._meta.db_table
-_COLUMNS = "id, task_name, payload, headers, created_at, publish_attempts, last_error"
-
-
-def _insert(rows: list[OutboxMessage], *, created_at: datetime) -> None:
-    if not rows:
-        return
-    id_field = OutboxMessage._meta.pk
-    created = connection.ops.adapt_datetimefield_value(created_at)
-    values = []
-    for row in rows:
-        row.created_at = created_at
-        values += [
-            id_field.get_db_prep_value(row.id, connection),
-            row.task_name,
-            json.dumps(row.payload),
-            json.dumps(row.headers),
-            created,
-        ]
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, 0, '')"] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {placeholders}",  # noqa: S608 - our table
-            values,
-        )
-    for row in rows:
-        row._state.adding = False
-        row._state.db = connection.alias
 
 
 def outbox_replay(*, message_id: str, task_name: str, payload: dict[str, Any]) -> OutboxMessage:
