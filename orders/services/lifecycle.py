@@ -10,7 +10,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from orders.errors import OrderNotCancellable, OrderNotFound
@@ -43,15 +42,15 @@ def order_reserve_confirm(*, order_id: UUID) -> None:
     # any error rolls all of it back anyway; called alone, this is the transaction.
     with transaction.atomic(savepoint=False):
         now = timezone.now()
-        if order_transition(
+        reserved = order_transition(
             order_id=order_id,
             from_statuses=[OrderStatus.PENDING],
             to_status=OrderStatus.AWAITING_PAYMENT,
             reason="stock reserved",
             reserved_until=now + timedelta(seconds=settings.ORDERS_RESERVATION_TTL_SECONDS),
-        ):
-            placed_at = Order.objects.filter(pk=order_id).values_list("created_at", flat=True)
-            _observe_settled_on_commit(placed_at=placed_at.get(), outcome="reserved")
+        )
+        if reserved is not None:
+            _observe_settled_on_commit(placed_at=reserved.created_at, outcome="reserved")
             return
         status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
         if status is None:
@@ -68,13 +67,13 @@ def order_reserve_reject(*, order_id: UUID, reason: str) -> None:
     told why. In any other status (cancelled meanwhile, a duplicate answer) nothing happens."""
     reason = reason or "stock could not be reserved"
     with transaction.atomic(savepoint=False):
-        if order_transition(
+        order = order_transition(
             order_id=order_id,
             from_statuses=[OrderStatus.PENDING],
             to_status=OrderStatus.REJECTED,
             reason=reason,
-        ):
-            order = Order.objects.get(pk=order_id)
+        )
+        if order is not None:
             outbox_enqueue(order_notification(order=order, kind="order_rejected", reason=reason))
             _observe_settled_on_commit(placed_at=order.created_at, outcome="rejected")
 
@@ -95,11 +94,14 @@ def order_cancel(*, order: Order, principal: Principal) -> Order:
     if not (is_owner or principal.is_staff):
         raise OrderNotFound
     with transaction.atomic():
-        if not order_transition(
-            order_id=order.pk,
-            from_statuses=CANCELLABLE_STATUSES,
-            to_status=OrderStatus.CANCELLED,
-            reason="cancelled by customer" if is_owner else "cancelled by staff",
+        if (
+            order_transition(
+                order_id=order.pk,
+                from_statuses=CANCELLABLE_STATUSES,
+                to_status=OrderStatus.CANCELLED,
+                reason="cancelled by customer" if is_owner else "cancelled by staff",
+            )
+            is None
         ):
             status = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
             raise OrderNotCancellable(
@@ -127,21 +129,23 @@ def order_expire_due(*, now: datetime | None = None) -> int:
 
 
 def _order_expire(*, order_id: UUID, now: datetime) -> bool:
-    due = Q(reserved_until__lte=now)
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(skip_locked=True)
-            .filter(due, pk=order_id, status=OrderStatus.AWAITING_PAYMENT)
+            .filter(pk=order_id, status=OrderStatus.AWAITING_PAYMENT, reserved_until__lte=now)
             .first()
         )
         if order is None:  # paid, cancelled or expired since the scan, or being paid now
             return False
-        if not order_transition(
-            order_id=order_id,
-            from_statuses=[OrderStatus.AWAITING_PAYMENT],
-            to_status=OrderStatus.EXPIRED,
-            reason="reservation expired",
-            condition=due,
+        if (
+            order_transition(
+                order_id=order_id,
+                from_statuses=[OrderStatus.AWAITING_PAYMENT],
+                to_status=OrderStatus.EXPIRED,
+                reason="reservation expired",
+                reservation_ended_by=now,
+            )
+            is None
         ):
             return False
         outbox_enqueue(ReleaseStock(order_id=order_id, reason="expired"))

@@ -78,11 +78,14 @@ def order_pay(*, order: Order, principal: Principal, payment: Card) -> Order:
                 order=locked, card=payment, charge=charge, status=PaymentStatus.DECLINED
             )
             declined = charge
-        elif order_transition(
-            order_id=locked.pk,
-            from_statuses=[OrderStatus.AWAITING_PAYMENT],
-            to_status=OrderStatus.PAID,
-            reason="payment captured",
+        elif (
+            order_transition(
+                order_id=locked.pk,
+                from_statuses=[OrderStatus.AWAITING_PAYMENT],
+                to_status=OrderStatus.PAID,
+                reason="payment captured",
+            )
+            is not None
         ):
             _payment_record(
                 order=locked, card=payment, charge=charge, status=PaymentStatus.SUCCEEDED

@@ -1,11 +1,13 @@
 """The one way an order changes status: a guarded UPDATE plus its line in the timeline."""
 
 from collections.abc import Iterable
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models.sql import Query
 from django.utils import timezone
 
 from orders.models import Order, OrderStatusChange
@@ -21,36 +23,95 @@ def order_transition(
     from_statuses: Iterable[str],
     to_status: str,
     reason: str,
-    condition: Q | None = None,
+    reservation_ended_by: datetime | None = None,
     **changes: Any,
-) -> bool:
-    """Move the order to `to_status` if it is in one of `from_statuses` (and matches
-    `condition`); return whether this call moved it.
+) -> Order | None:
+    """Move the order to `to_status` if it is in one of `from_statuses` (and, given
+    `reservation_ended_by`, its reservation ran out by then), setting the fields in `changes`
+    (plain values) too; return the order as this call left it, or None if it did not move it.
 
     The check and the write are one conditional UPDATE: PostgreSQL re-evaluates the WHERE on
     the newest row after waiting for a concurrent writer, so of two transitions racing from one
     status exactly one wins and the other changes nothing; a late or duplicate event can never
-    move an order backwards.
+    move an order backwards. The UPDATE returns the row it wrote, so a caller needing the order
+    (its customer, its placement time) does not read it again. In SQL, as inventory's stock
+    move: the ORM spent about twice the CPU of the statement's run building it, on every hop.
 
     Precondition: runs inside `transaction.atomic()` together with the outbox messages the
     transition causes, so the status, its history row and the messages commit together.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("order_transition must run inside the transaction of its messages")
+    statuses = list(from_statuses)
     now = timezone.now()
-    orders = Order.objects.filter(pk=order_id, status__in=list(from_statuses))
-    if condition is not None:
-        orders = orders.filter(condition)
-    moved = orders.update(status=to_status, updated_at=now, **changes)
-    if moved:
-        rows_insert(
-            [
-                OrderStatusChange(
-                    order_id=order_id, status=to_status, reason=reason[:REASON_MAX_LENGTH], at=now
-                )
-            ]
+    opts = Order._meta
+    assignments = [
+        (opts.get_field("status"), to_status),
+        (opts.get_field("updated_at"), now),
+        *((opts.get_field(name), value) for name, value in changes.items()),
+    ]
+    parameters = [
+        *(field.get_db_prep_save(value, connection) for field, value in assignments),
+        opts.pk.get_db_prep_value(order_id, connection),
+        *(str(status) for status in statuses),
+    ]
+    if reservation_ended_by is not None:
+        parameters.append(
+            opts.get_field("reserved_until").get_db_prep_value(reservation_ended_by, connection)
         )
-    return bool(moved)
+    statement = _transition_statement(
+        tuple(field.column for field, _ in assignments),
+        len(statuses),
+        reservation_ended_by is not None,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, parameters)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    order = _order_from_row(row)
+    rows_insert(
+        [
+            OrderStatusChange(
+                order_id=order.pk, status=to_status, reason=reason[:REASON_MAX_LENGTH], at=now
+            )
+        ]
+    )
+    return order
+
+
+@lru_cache(maxsize=64)
+def _transition_statement(set_columns: tuple[str, ...], statuses: int, is_due: bool) -> str:
+    quote = connection.ops.quote_name
+    opts = Order._meta
+    assignments = ", ".join(f"{quote(column)} = %s" for column in set_columns)
+    due = f" AND {quote(opts.get_field('reserved_until').column)} <= %s" if is_due else ""
+    returning = ", ".join(quote(field.column) for field in opts.concrete_fields)
+    return (
+        f"UPDATE {quote(opts.db_table)} SET {assignments} "  # noqa: S608 - our table and columns
+        f"WHERE {quote(opts.pk.column)} = %s "
+        f"AND {quote(opts.get_field('status').column)} IN ({', '.join(['%s'] * statuses)}){due} "
+        f"RETURNING {returning}"
+    )
+
+
+def _order_from_row(row: tuple[Any, ...]) -> Order:
+    """The returned row as an Order, each value converted as a query's would be (on SQLite,
+    text to datetimes, UUIDs and decimals)."""
+    compiler, converters = _row_converters(connection.vendor)
+    [values] = compiler.apply_converters([list(row)], converters)
+    return Order.from_db(connection.alias, _ATTNAMES, values)
+
+
+_ATTNAMES = [field.attname for field in Order._meta.concrete_fields]
+
+
+@lru_cache(maxsize=4)
+def _row_converters(vendor: str) -> tuple[Any, dict[int, Any]]:
+    # Per database kind, not per connection: the converters take the connection as an argument.
+    compiler = Query(Order).get_compiler(connection=connection)
+    columns = [field.get_col(Order._meta.db_table) for field in Order._meta.concrete_fields]
+    return compiler, compiler.get_converters(columns)
 
 
 def order_notification(*, order: Order, kind: str, reason: str | None = None) -> SendNotification:

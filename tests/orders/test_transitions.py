@@ -5,6 +5,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.errors import OrderNotCancellable, OrderNotFound, OrderNotPayable, PaymentUnavailable
@@ -17,6 +19,7 @@ from orders.services import (
     order_reserve_confirm,
     order_reserve_reject,
 )
+from orders.services.transitions import order_transition
 from shop.messaging.contract import INVENTORY_STOCK_RELEASE, ReleaseStock
 from tests.orders.factories import OrderFactory
 from tests.orders.helpers import ALICE, BOB, STAFF, SUCCEEDING_CARD, drain_outbox, timeline
@@ -29,6 +32,76 @@ ALL_STATUSES = list(OrderStatus.values)
 def snapshot(order: Order) -> tuple:
     order.refresh_from_db()
     return order.status, order.reserved_until, order.updated_at, timeline(order)
+
+
+def stored(order: Order) -> dict:
+    return {field.attname: getattr(order, field.attname) for field in Order._meta.concrete_fields}
+
+
+def test_a_transition_returns_the_order_as_it_stored_it_with_its_history_line():
+    order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
+    until = timezone.now() + timedelta(minutes=15)
+
+    with transaction.atomic():
+        moved = order_transition(
+            order_id=str(order.id),
+            from_statuses=[OrderStatus.PENDING],
+            to_status=OrderStatus.AWAITING_PAYMENT,
+            reason="stock reserved",
+            reserved_until=until,
+        )
+
+    assert moved is not None and not moved._state.adding
+    assert stored(moved) == stored(Order.objects.get(pk=order.id))
+    assert (moved.status, moved.reserved_until, moved.created_at) == (
+        OrderStatus.AWAITING_PAYMENT,
+        until,
+        order.created_at,
+    )
+    assert moved.updated_at > order.updated_at
+    assert timeline(order) == [("pending", "placed"), ("awaiting_payment", "stock reserved")]
+
+
+@pytest.mark.parametrize(
+    ("from_status", "ended_minutes_from_now"),
+    [(OrderStatus.PENDING, None), (OrderStatus.AWAITING_PAYMENT, 10)],
+    ids=["another status", "reservation not over by then"],
+)
+def test_a_transition_that_does_not_apply_returns_none_and_changes_nothing(
+    from_status, ended_minutes_from_now
+):
+    order = OrderFactory(status=OrderStatus.AWAITING_PAYMENT)  # reserved for 15 minutes
+    before = snapshot(order)
+    ended_by = (
+        timezone.now() + timedelta(minutes=ended_minutes_from_now)
+        if ended_minutes_from_now is not None
+        else None
+    )
+
+    with transaction.atomic():
+        moved = order_transition(
+            order_id=order.id,
+            from_statuses=[from_status],
+            to_status=OrderStatus.EXPIRED,
+            reason="reservation expired",
+            reservation_ended_by=ended_by,
+        )
+
+    assert moved is None
+    assert snapshot(order) == before
+
+
+def test_stock_reserved_moves_the_order_without_reading_it_back():
+    order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
+
+    with CaptureQueriesContext(connection) as statements:
+        order_reserve_confirm(order_id=order.id)
+
+    assert [sql.split()[0] for sql in (q["sql"] for q in statements.captured_queries)] == [
+        "UPDATE",
+        "INSERT",
+    ]
+    assert Order.objects.get(pk=order.id).status == OrderStatus.AWAITING_PAYMENT
 
 
 @pytest.mark.parametrize("status", [OrderStatus.CANCELLED, OrderStatus.EXPIRED])
