@@ -98,20 +98,11 @@ def _transition_statement(set_columns: tuple[str, ...], statuses: int, is_due: b
 def _order_from_row(row: tuple[Any, ...]) -> Order:
     """The returned row as an Order, each value converted as a query's would be (on SQLite,
     text to datetimes, UUIDs and decimals)."""
-    compiler, converters = _row_converters(connection.vendor)
-    [values] = compiler.apply_converters([list(row)], converters)
-    return Order.from_db(connection.alias, _ATTNAMES, values)
-
-
-_ATTNAMES = [field.attname for field in Order._meta.concrete_fields]
-
-
-@lru_cache(maxsize=4)
-def _row_converters(vendor: str) -> tuple[Any, dict[int, Any]]:
-    # Per database kind, not per connection: the converters take the connection as an argument.
+    fields = Order._meta.concrete_fields
     compiler = Query(Order).get_compiler(connection=connection)
-    columns = [field.get_col(Order._meta.db_table) for field in Order._meta.concrete_fields]
-    return compiler, compiler.get_converters(columns)
+    converters = compiler.get_converters([field.get_col(Order._meta.db_table) for field in fields])
+    [values] = compiler.apply_converters([list(row)], converters)
+    return Order.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def order_notification(*, order: Order, kind: str, reason: str | None = None) -> SendNotification:
