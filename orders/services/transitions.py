@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.db.models.sql import Query
 from django.utils import timezone
 
@@ -49,9 +50,9 @@ def order_transition(
     now = timezone.now()
     opts = Order._meta
     assignments = [
-        (opts.get_field("status"), to_status),
-        (opts.get_field("updated_at"), now),
-        *((opts.get_field(name), value) for name, value in changes.items()),
+        (_column("status"), to_status),
+        (_column("updated_at"), now),
+        *((_column(name), value) for name, value in changes.items()),
     ]
     parameters = [
         *(field.get_db_prep_save(value, connection) for field, value in assignments),
@@ -60,7 +61,7 @@ def order_transition(
     ]
     if reservation_ended_by is not None:
         parameters.append(
-            opts.get_field("reserved_until").get_db_prep_value(reservation_ended_by, connection)
+            _column("reserved_until").get_db_prep_value(reservation_ended_by, connection)
         )
     statement = _transition_statement(
         tuple(field.column for field, _ in assignments),
@@ -81,6 +82,13 @@ def order_transition(
         ]
     )
     return order
+
+
+def _column(name: str) -> "Field[Any, Any]":
+    field = Order._meta.get_field(name)
+    if not isinstance(field, Field) or not field.concrete:
+        raise TypeError(f"{name} is not a column of orders")
+    return field
 
 
 @lru_cache(maxsize=64)
