@@ -8,7 +8,6 @@ from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import Field
-from django.db.models.sql import Query
 from django.utils import timezone
 
 from orders.models import Order, OrderStatusChange
@@ -68,12 +67,10 @@ def order_transition(
         len(statuses),
         reservation_ended_by is not None,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, parameters)
-        row = cursor.fetchone()
-    if row is None:
+    # raw(): the ORM maps the returned row to an Order, with its fields' conversions.
+    order = next(iter(Order.objects.raw(statement, parameters)), None)
+    if order is None:
         return None
-    order = _order_from_row(row)
     rows_insert(
         [
             OrderStatusChange(
@@ -96,24 +93,14 @@ def _transition_statement(set_columns: tuple[str, ...], statuses: int, is_due: b
     quote = connection.ops.quote_name
     opts = Order._meta
     assignments = ", ".join(f"{quote(column)} = %s" for column in set_columns)
-    due = f" AND {quote(opts.get_field('reserved_until').column)} <= %s" if is_due else ""
+    due = f" AND {quote(_column('reserved_until').column)} <= %s" if is_due else ""
     returning = ", ".join(quote(field.column) for field in opts.concrete_fields)
     return (
         f"UPDATE {quote(opts.db_table)} SET {assignments} "  # noqa: S608 - our table and columns
         f"WHERE {quote(opts.pk.column)} = %s "
-        f"AND {quote(opts.get_field('status').column)} IN ({', '.join(['%s'] * statuses)}){due} "
+        f"AND {quote(_column('status').column)} IN ({', '.join(['%s'] * statuses)}){due} "
         f"RETURNING {returning}"
     )
-
-
-def _order_from_row(row: tuple[Any, ...]) -> Order:
-    """The returned row as an Order, each value converted as a query's would be (on SQLite,
-    text to datetimes, UUIDs and decimals)."""
-    fields = Order._meta.concrete_fields
-    compiler = Query(Order).get_compiler(connection=connection)
-    converters = compiler.get_converters([field.get_col(Order._meta.db_table) for field in fields])
-    [values] = compiler.apply_converters([list(row)], converters)
-    return Order.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def order_notification(*, order: Order, kind: str, reason: str | None = None) -> SendNotification:
